@@ -1,0 +1,56 @@
+"""Every environment variable the system reads, in one place, each with a safe default.
+
+The API, the workers, the ledger CLI and the tests all import from here, so a deployment
+is described by its environment alone and nothing else reads ``os.environ``.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/wallet")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Partition count is part of the data: each queued row stores the partition it was hashed to.
+# Changing it is safe (old rows keep their partition) only while PARTITIONS does not shrink.
+PARTITIONS = _int("PARTITIONS", 16)
+APPLY_BATCH_SIZE = _int("APPLY_BATCH_SIZE", 1000)
+# A drain yields its worker after this long so one busy partition cannot starve the others
+# served by the same process; it re-wakes itself to carry on.
+DRAIN_MAX_SECONDS = _float("DRAIN_MAX_SECONDS", 5.0)
+SWEEP_INTERVAL_SECONDS = _float("SWEEP_INTERVAL_SECONDS", 5.0)
+SWEEP_QUEUED_AGE_SECONDS = _float("SWEEP_QUEUED_AGE_SECONDS", 3.0)
+WAKE_TTL_SECONDS = _int("WAKE_TTL_SECONDS", 30)
+BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
+
+API_PORT = _int("API_PORT", 8000)
+API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 64 * 1024)
+# The longest a client may ask the API to hold a request open with ``Prefer: wait=N``.
+API_MAX_WAIT_SECONDS = _int("API_MAX_WAIT_SECONDS", 30)
+# How long the accept path waits for the broker before leaving the wake-up to the sweeper.
+BROKER_PUBLISH_TIMEOUT_SECONDS = _float("BROKER_PUBLISH_TIMEOUT_SECONDS", 1.0)
+
+FLOWER_PORT = _int("FLOWER_PORT", 5555)
+FLOWER_BASIC_AUTH = os.environ.get("FLOWER_BASIC_AUTH", "")
+
+WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
+WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = _float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Seconds to wait before each retry; the number of entries is the number of retries.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(s) for s in os.environ.get("WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000").split(",") if s
+]
+WEBHOOK_POLL_SECONDS = _float("WEBHOOK_POLL_SECONDS", 2.0)
+# A claimed delivery not finished within this long (worker died) is claimed again.
+WEBHOOK_LEASE_SECONDS = _float("WEBHOOK_LEASE_SECONDS", 60.0)

@@ -1,0 +1,84 @@
+"""Fixtures every test folder shares: a real PostgreSQL database built by Alembic migrations.
+
+The test database is dropped and rebuilt once per run (never ``create_all``); between tests the
+tables are truncated and the opening-balance migration's SQL is replayed, so each test starts
+from the state a fresh ``alembic upgrade head`` leaves.
+"""
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+pytest_plugins = ["tests.fixtures.services"]
+
+
+def _opening_sql() -> str:
+    path = ROOT / "migrations" / "versions" / "0002_opening_balances.py"
+    spec = importlib.util.spec_from_file_location("opening_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.OPENING
+
+
+def _recreate_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    _recreate_database(TEST_DATABASE_URL)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = TEST_DATABASE_URL
+    command.upgrade(config, "head")
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, pool_size=20, max_overflow=10)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Engine:
+    """Empty every table, then replay the opening balances, as a fresh migration leaves them."""
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
+                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalar_one()
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_opening_sql())
+    return engine
+
+
+@pytest.fixture
+def session(clean_db: Engine, session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
