@@ -1,0 +1,1 @@
+"""Benchmarks: the posting engine alone (bench.engine) and the whole system over HTTP (python -m bench)."""

@@ -1,0 +1,156 @@
+"""The accept side: record requests as ``queued`` transactions. Balances are never touched here.
+
+A request is accepted once its row is committed; applying it is the posting engine's job. The
+caller owns the database transaction and commits it (one commit per API call, however many
+requests it carries).
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
+from ledger.models import Transaction, Wallet
+from ledger.partitions import partition_of
+
+# One fixed client until authentication exists; idempotency keys are unique per client.
+DEFAULT_CLIENT = "default"
+
+# Which account type may stand on each side of each kind of movement.
+ROLES = {
+    "deposit": ("provider", "user"),
+    "withdraw": ("user", "provider"),
+    "transfer": ("user", "user"),
+}
+
+
+@dataclass(frozen=True)
+class TransactionRequest:
+    type: str
+    debit_user_id: str
+    credit_user_id: str
+    amount: int
+    currency: str | None = None
+    idempotency_key: str | None = None
+    metadata: dict | None = None
+    callback_url: str | None = None
+
+    def fingerprint(self) -> str:
+        """Hash of what the request asks for, so a replayed key can be told from a reused one."""
+        body = asdict(self)
+        del body["idempotency_key"]
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    transaction: Transaction
+    replayed: bool
+
+
+def create_wallet(session: Session, user_id: str, acnt_type: str, currency: str = "USD") -> Wallet:
+    wallet = Wallet(user_id=user_id, acnt_type=acnt_type, currency=currency)
+    try:
+        with session.begin_nested():
+            session.add(wallet)
+            session.flush()
+    except IntegrityError as exc:
+        if "wallets_user_id_key" in str(exc.orig):
+            raise WalletExists(user_id) from None
+        raise
+    session.refresh(wallet)
+    return wallet
+
+
+def record_transactions(
+    session: Session, requests: list[TransactionRequest], partitions: int, client_id: str = DEFAULT_CLIENT
+) -> list[Accepted]:
+    """Insert every request as ``queued`` in one statement; return them in request order.
+
+    A request whose idempotency key was seen before with the same fingerprint comes back as the
+    original transaction (``replayed``); with a different fingerprint it raises. Concurrent
+    duplicates are settled by the unique index: the loser's insert waits for the winner's commit
+    and then finds its row.
+    """
+    keys = [r.idempotency_key for r in requests if r.idempotency_key is not None]
+    if len(keys) != len(set(keys)):
+        raise InvalidRequest("duplicate_idempotency_key", "an Idempotency-Key appears twice in one batch")
+    wallets = _wallets_for(session, requests)
+    rows = [_row(request, wallets, partitions, client_id) for request in requests]
+    statement = (
+        insert(Transaction.__table__)
+        .values(rows)
+        .on_conflict_do_nothing(
+            index_elements=["client_id", "idempotency_key"],
+            index_where=Transaction.__table__.c.idempotency_key.isnot(None),
+        )
+        .returning(Transaction.__table__.c.id)
+    )
+    inserted = set(session.execute(statement).scalars())
+    replays = _replays(session, requests, rows, inserted, client_id)
+    ids = [replays.get(row["id"], row["id"]) for row in rows]
+    by_id = {t.id: t for t in session.scalars(select(Transaction).where(Transaction.id.in_(ids))).unique()}
+    return [Accepted(by_id[i], replayed=i != row["id"]) for i, row in zip(ids, rows, strict=True)]
+
+
+def _wallets_for(session: Session, requests: list[TransactionRequest]) -> dict[str, Wallet]:
+    user_ids = {r.debit_user_id for r in requests} | {r.credit_user_id for r in requests}
+    found = session.scalars(select(Wallet).where(Wallet.user_id.in_(user_ids))).all()
+    wallets = {w.user_id: w for w in found if w.acnt_type != "system"}
+    for request in requests:
+        for user_id in (request.debit_user_id, request.credit_user_id):
+            if user_id not in wallets:
+                raise WalletNotFound(user_id)
+    return wallets
+
+
+def _row(request: TransactionRequest, wallets: dict[str, Wallet], partitions: int, client_id: str) -> dict:
+    if request.debit_user_id == request.credit_user_id:
+        raise InvalidRequest("same_wallet", "a transaction needs two different wallets")
+    debit, credit = wallets[request.debit_user_id], wallets[request.credit_user_id]
+    debit_role, credit_role = ROLES[request.type]
+    for wallet, role in ((debit, debit_role), (credit, credit_role)):
+        if wallet.acnt_type != role:
+            raise InvalidRequest(f"not_a_{role}_wallet", f"{request.type}: {wallet.user_id!r} is not a {role} wallet")
+    customer = credit if request.type == "deposit" else debit
+    return {
+        "id": uuid.uuid4(),
+        "type": request.type,
+        "amount": request.amount,
+        "currency": request.currency or customer.currency,
+        "debit_wallet_id": debit.id,
+        "credit_wallet_id": credit.id,
+        "partition": partition_of(debit.user_id, partitions),
+        "client_id": client_id,
+        "idempotency_key": request.idempotency_key,
+        "request_hash": request.fingerprint() if request.idempotency_key is not None else None,
+        "metadata": request.metadata,
+        "callback_url": request.callback_url,
+    }
+
+
+def _replays(
+    session: Session, requests: list[TransactionRequest], rows: list[dict], inserted: set, client_id: str
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Map each row that lost an idempotency race to the transaction that holds its key."""
+    lost = {row["idempotency_key"]: row for row in rows if row["id"] not in inserted}
+    if not lost:
+        return {}
+    existing = session.execute(
+        select(Transaction.idempotency_key, Transaction.id, Transaction.request_hash).where(
+            Transaction.client_id == client_id, Transaction.idempotency_key.in_(lost)
+        )
+    ).all()
+    replays = {}
+    for key, transaction_id, request_hash in existing:
+        if request_hash != lost[key]["request_hash"]:
+            raise IdempotencyConflict(key)
+        replays[lost[key]["id"]] = transaction_id
+    return replays

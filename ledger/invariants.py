@@ -1,0 +1,91 @@
+"""The ledger's invariants, checked from the rows alone (DESIGN.md section 2).
+
+Each check is an independent SQL query that trusts nothing the engine wrote about itself: a
+balance changed behind the ledger's back disagrees with the sum of its entries and is named.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# How many offenders each failed check names; the count is always exact.
+SHOWN = 20
+
+CHECKS = {
+    "transaction entries do not sum to zero": """
+        SELECT transaction_id::text FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0""",
+    "wallet balance differs from the sum of its entries": """
+        SELECT w.user_id FROM wallets w
+        LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM entries GROUP BY wallet_id) e
+               ON e.wallet_id = w.id
+        WHERE w.balance <> coalesce(e.total, 0)""",
+    "entry balance_after differs from the running sum": """
+        SELECT id::text FROM (
+            SELECT id, balance_after,
+                   sum(amount) OVER (PARTITION BY wallet_id ORDER BY id) AS running
+            FROM entries) s
+        WHERE balance_after <> running""",
+    "user or provider balance below zero": """
+        SELECT user_id FROM wallets WHERE balance < 0 AND acnt_type <> 'system'""",
+    "applied transaction without exactly its two entries": """
+        SELECT t.id::text FROM transactions t
+        WHERE t.status = 'applied' AND (
+            (SELECT count(*) FROM entries e WHERE e.transaction_id = t.id) <> 2
+            OR NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id
+                           AND e.wallet_id = t.debit_wallet_id AND e.amount = -t.amount)
+            OR NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id
+                           AND e.wallet_id = t.credit_wallet_id AND e.amount = t.amount))""",
+    "queued or rejected transaction with entries": """
+        SELECT DISTINCT t.id::text FROM transactions t JOIN entries e ON e.transaction_id = t.id
+        WHERE t.status <> 'applied'""",
+}
+
+TOTAL = "SELECT coalesce(sum(balance), 0) FROM wallets"
+STALE = """
+    SELECT id::text FROM transactions
+    WHERE status = 'queued' AND created_at < now() - CAST(:age AS interval)"""
+COUNTS = """
+    SELECT (SELECT count(*) FROM wallets),
+           count(*) FILTER (WHERE status = 'applied'),
+           count(*) FILTER (WHERE status = 'rejected'),
+           count(*) FILTER (WHERE status = 'queued'),
+           (SELECT count(*) FROM entries)
+    FROM transactions"""
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, max_queued_age: timedelta | None = None) -> Report:
+    """Run every check in one REPEATABLE READ snapshot so concurrent applies cannot skew them."""
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    report = Report()
+    for name, query in CHECKS.items():
+        _collect(report, name, session.execute(text(query)).scalars().all())
+    total = session.execute(text(TOTAL)).scalar_one()
+    if total != 0:
+        report.problems.append(f"sum of all balances is {total}, not 0")
+    if max_queued_age is not None:
+        stale = session.execute(text(STALE), {"age": f"{max_queued_age.total_seconds()} seconds"}).scalars()
+        _collect(report, f"queued for longer than {max_queued_age.total_seconds():g}s", stale.all())
+    wallets, applied, rejected, queued, entries = session.execute(text(COUNTS)).one()
+    report.summary = (
+        f"{wallets} wallets, {applied} applied, {rejected} rejected, {queued} queued,"
+        f" {entries} entries, sum of balances {total}"
+    )
+    return report
+
+
+def _collect(report: Report, name: str, offenders: list[str]) -> None:
+    if offenders:
+        shown = ", ".join(offenders[:SHOWN]) + (" …" if len(offenders) > SHOWN else "")
+        report.problems.append(f"{name}: {len(offenders)} ({shown})")
