@@ -7,7 +7,7 @@ balance changed behind the ledger's back disagrees with the sum of its entries a
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 # How many offenders each failed check names; the count is always exact.
@@ -66,8 +66,18 @@ class Report:
 
 
 def verify(session: Session, max_queued_age: timedelta | None = None) -> Report:
-    """Run every check in one REPEATABLE READ snapshot so concurrent applies cannot skew them."""
-    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    """Run every check in one REPEATABLE READ snapshot so concurrent applies cannot skew them.
+
+    The checks use a connection of their own, so they see only committed rows, whatever the
+    caller's session holds.
+    """
+    with session.get_bind().connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            return _verify(conn, max_queued_age)
+
+
+def _verify(session: Connection, max_queued_age: timedelta | None) -> Report:
     report = Report()
     for name, query in CHECKS.items():
         _collect(report, name, session.execute(text(query)).scalars().all())

@@ -1,0 +1,93 @@
+"""The database itself refuses bad money rows, whatever code wrote them."""
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from tests.conftest import ROOT
+
+
+def _refused(engine: Engine, *statements: str) -> str:
+    with pytest.raises((IntegrityError, DBAPIError)) as caught, engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    return str(caught.value.orig)
+
+
+def test_user_balance_cannot_go_negative(clean_db: Engine) -> None:
+    message = _refused(clean_db, "UPDATE wallets SET balance = -1 WHERE user_id = 'withdraw-provider-master'")
+    assert "wallets_balance_not_negative" in message
+
+
+def test_system_account_may_go_negative(clean_db: Engine) -> None:
+    with clean_db.begin() as conn:
+        assert conn.execute(text("SELECT balance FROM wallets WHERE user_id = 'world'")).scalar_one() < 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "constraint"),
+    [
+        ("amount", "0", "transactions_amount_positive"),
+        ("amount", "-5", "transactions_amount_positive"),
+        ("amount", "1000000000000001", "transactions_amount_positive"),
+        ("status", "'lost'", "transactions_status_known"),
+        ("type", "'gift'", "transactions_type_known"),
+        ("currency", "'usd'", "transactions_currency_iso"),
+    ],
+)
+def test_transaction_rules(clean_db: Engine, column: str, value: str, constraint: str) -> None:
+    values = {"type": "'transfer'", "status": "'queued'", "amount": "100", "currency": "'USD'", "decided_at": "NULL"}
+    values[column] = value
+    if column == "status":
+        values["decided_at"] = "now()"
+    message = _refused(
+        clean_db,
+        f"INSERT INTO transactions ({', '.join(values)}, debit_wallet_id, credit_wallet_id, partition)"
+        f" VALUES ({', '.join(values.values())}, 2, 3, 0)",
+    )
+    assert constraint in message
+
+
+@pytest.mark.parametrize(
+    ("columns", "constraint"),
+    [
+        ("'has space', 'user'", "wallets_user_id_format"),
+        (f"'{'x' * 65}', 'user'", "wallets_user_id_format"),
+        ("'ok-id', 'admin'", "wallets_acnt_type_known"),
+    ],
+)
+def test_wallet_rules(clean_db: Engine, columns: str, constraint: str) -> None:
+    assert constraint in _refused(clean_db, f"INSERT INTO wallets (user_id, acnt_type) VALUES ({columns})")
+
+
+def test_unbalanced_entries_refused_at_commit(clean_db: Engine) -> None:
+    message = _refused(
+        clean_db,
+        "INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)"
+        " SELECT id, credit_wallet_id, 5, 5 FROM transactions LIMIT 1",
+    )
+    assert "entries_balanced" in message or "sum to" in message
+
+
+def test_entries_are_append_only(clean_db: Engine) -> None:
+    assert "append-only" in _refused(clean_db, "UPDATE entries SET amount = amount + 1")
+    assert "append-only" in _refused(clean_db, "DELETE FROM entries")
+
+
+def test_migrating_again_changes_nothing(clean_db: Engine, database_url: str) -> None:
+    def snapshot() -> list:
+        with clean_db.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM wallets), (SELECT count(*) FROM entries),"
+                    " (SELECT version_num FROM alembic_version)"
+                )
+            ).all()
+
+    before = snapshot()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+    assert snapshot() == before
