@@ -10,10 +10,9 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
 from ledger.models import Transaction, Wallet
@@ -28,6 +27,25 @@ ROLES = {
     "withdraw": ("user", "provider"),
     "transfer": ("user", "user"),
 }
+
+
+# The whole batch travels as one JSON parameter: one statement to plan whatever the batch size,
+# and ORDER BY n (the item's index) keeps request order, which seq and so the ledger follow.
+INSERT_QUEUED = text(
+    """
+    INSERT INTO transactions (id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
+                              client_id, idempotency_key, request_hash, metadata, callback_url)
+    SELECT id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
+           client_id, idempotency_key, request_hash, metadata, callback_url
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        id uuid, type text, amount bigint, currency text, debit_wallet_id bigint, credit_wallet_id bigint,
+        partition smallint, client_id text, idempotency_key text, request_hash text, metadata jsonb,
+        callback_url text, n bigint)
+    ORDER BY n
+    ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -84,19 +102,14 @@ def record_transactions(
         raise InvalidRequest("duplicate_idempotency_key", "an Idempotency-Key appears twice in one batch")
     wallets = _wallets_for(session, requests)
     rows = [_row(request, wallets, partitions, client_id) for request in requests]
-    statement = (
-        insert(Transaction.__table__)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["client_id", "idempotency_key"],
-            index_where=Transaction.__table__.c.idempotency_key.isnot(None),
-        )
-        .returning(Transaction.__table__.c.id)
-    )
-    inserted = set(session.execute(statement).scalars())
+    numbered = json.dumps([{**row, "n": n} for n, row in enumerate(rows)], default=str)
+    inserted = set(session.execute(INSERT_QUEUED, {"rows": numbered}).scalars())
     replays = _replays(session, requests, rows, inserted, client_id)
     ids = [replays.get(row["id"], row["id"]) for row in rows]
-    by_id = {t.id: t for t in session.scalars(select(Transaction).where(Transaction.id.in_(ids))).unique()}
+    # The wallets are already in the session, so their relationships resolve without a join.
+    query = select(Transaction).where(Transaction.id.in_(ids))
+    query = query.options(lazyload(Transaction.debit_wallet), lazyload(Transaction.credit_wallet))
+    by_id = {t.id: t for t in session.scalars(query)}
     return [Accepted(by_id[i], replayed=i != row["id"]) for i, row in zip(ids, rows, strict=True)]
 
 
