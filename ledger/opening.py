@@ -13,9 +13,9 @@ def open_balance(session: Session, user_id: str, amount: int) -> Transaction:
     """Post ``amount`` from ``world`` to the wallet, entries and balances in the caller's transaction."""
     wallet = get_wallet(session, user_id)
     world = get_wallet(session, WORLD)
-    # Same lock order as the posting engine: ascending wallet id.
+    # Same locks, in the same order, as the posting engine: ascending wallet id, NO KEY UPDATE.
     session.execute(
-        text("SELECT id FROM wallets WHERE id IN (:a, :b) ORDER BY id FOR UPDATE"),
+        text("SELECT id FROM wallets WHERE id IN (:a, :b) ORDER BY id FOR NO KEY UPDATE"),
         {"a": world.id, "b": wallet.id},
     )
     session.refresh(world)

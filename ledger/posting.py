@@ -124,11 +124,13 @@ def _queued(session: Session, partition: int, batch_size: int) -> list[QueuedTra
 def _lock_wallets(session: Session, queued: list[QueuedTransaction]) -> dict[int, WalletState]:
     # Ascending id order on both sides of every transfer: two partitions whose batches share
     # wallets always take the row locks in the same order, so they queue instead of deadlocking.
+    # NO KEY UPDATE, not UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets
+    # (in debit, credit order), which FOR UPDATE would block, deadlocking an insert with a batch.
     ids = sorted({t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued})
     rows = session.execute(
         text(
             "SELECT id, balance, status, currency, acnt_type FROM wallets"
-            " WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+            " WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE"
         ),
         {"ids": _pg_array(ids)},
     )
