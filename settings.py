@@ -54,3 +54,11 @@ WEBHOOK_RETRY_SCHEDULE = [
 WEBHOOK_POLL_SECONDS = _float("WEBHOOK_POLL_SECONDS", 2.0)
 # A claimed delivery not finished within this long (worker died) is claimed again.
 WEBHOOK_LEASE_SECONDS = _float("WEBHOOK_LEASE_SECONDS", 60.0)
+
+# gunicorn: threads let a request held open by `Prefer: wait` leave the others served.
+API_WORKERS = _int("API_WORKERS", 2)
+API_THREADS = _int("API_THREADS", 8)
+API_ACCESS_LOG = _bool("API_ACCESS_LOG", False)
+# A batch of 1,000 transfers is ~90 KB of JSON, more than API_MAX_BODY_BYTES allows a single request.
+API_MAX_BATCH_BODY_BYTES = _int("API_MAX_BATCH_BODY_BYTES", 2 * 1024 * 1024)
+API_MAX_BATCH_ITEMS = _int("API_MAX_BATCH_ITEMS", 1000)

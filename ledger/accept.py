@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
 from ledger.models import Transaction, Wallet
@@ -106,10 +107,16 @@ def record_transactions(
     inserted = set(session.execute(INSERT_QUEUED, {"rows": numbered}).scalars())
     replays = _replays(session, requests, rows, inserted, client_id)
     ids = [replays.get(row["id"], row["id"]) for row in rows]
-    # The wallets are already in the session, so their relationships resolve without a join.
+    # The wallets are already loaded: attach them rather than join them. Attached, not left to the
+    # identity map, which holds objects weakly: once this function returns, a lazy load would cost
+    # one query per transaction.
     query = select(Transaction).where(Transaction.id.in_(ids))
     query = query.options(lazyload(Transaction.debit_wallet), lazyload(Transaction.credit_wallet))
     by_id = {t.id: t for t in session.scalars(query)}
+    wallets_by_id = {w.id: w for w in wallets.values()}
+    for t in by_id.values():
+        set_committed_value(t, "debit_wallet", wallets_by_id[t.debit_wallet_id])
+        set_committed_value(t, "credit_wallet", wallets_by_id[t.credit_wallet_id])
     return [Accepted(by_id[i], replayed=i != row["id"]) for i, row in zip(ids, rows, strict=True)]
 
 

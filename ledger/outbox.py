@@ -1,11 +1,39 @@
 """Webhook outbox: events written in the same database transaction that decides a transaction.
 
-Placeholder until the webhooks work lands: the posting engine already calls it before each commit.
+The posting engine calls ``record_events`` before each batch's commit, so an event exists if and
+only if its decision does: no event for a rolled-back batch, none lost for a committed one.
+Delivery happens later, elsewhere (ledger.webhook_delivery, run by the webhooks worker).
 """
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.decisions import Decision
 
-def record_events(session: Session, decisions: list) -> int:
+# One statement per batch, whatever it holds. The callback side probes the partial index
+# transactions_callback (rows with a callback_url only), so a batch without callbacks costs a few
+# lookups in a near-empty index; the endpoint side scans webhook_endpoints, an empty table until
+# someone registers one. The event type comes from the status the batch has just written.
+INSERT_EVENTS = text(
+    """
+    INSERT INTO webhook_messages (transaction_id, event_type, endpoint_id, url)
+    SELECT t.id, 'transaction.' || t.status, NULL, t.callback_url
+    FROM transactions t
+    WHERE t.id = ANY(CAST(:ids AS uuid[])) AND t.callback_url IS NOT NULL
+    UNION ALL
+    SELECT d.id, 'transaction.' || d.status, e.id, e.url
+    FROM webhook_endpoints e
+    JOIN unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[])) AS d(id, status)
+      ON 'transaction.' || d.status = ANY(e.events)
+    WHERE e.status = 'active'
+    """
+)
+
+
+def record_events(session: Session, decisions: list[Decision]) -> int:
     """Write one outbox row per (decided transaction, subscriber); return how many were written."""
-    return 0
+    if not decisions:
+        return 0
+    ids = "{" + ",".join(str(d.transaction_id) for d in decisions) + "}"
+    statuses = "{" + ",".join(d.status for d in decisions) + "}"
+    return session.execute(INSERT_EVENTS, {"ids": ids, "statuses": statuses}).rowcount

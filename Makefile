@@ -1,0 +1,52 @@
+# One command per job, from a fresh clone: `make dev` runs the whole system in the foreground,
+# `make test` runs lint and every test against real PostgreSQL and Redis.
+# Configuration is the environment (see settings.py); nothing here holds a secret.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The virtualenv is up to date when this stamp is newer than requirements.txt.
+INSTALLED := $(VENV)/.installed
+DEV_ENV := .dev/env
+
+# Tests use a database and a Redis db of their own; CI passes throwaway names.
+TEST_DATABASE_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: dev test demo verify migrate bench lint venv
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(INSTALLED)
+
+# API, two ledger workers (8 partitions each), the webhooks worker, beat and Flower under honcho;
+# Ctrl-C stops them all. The Procfile's commands come from the virtualenv through PATH.
+dev: $(INSTALLED)
+	$(BIN)/python -m workers.preflight
+	$(BIN)/alembic upgrade head
+	$(BIN)/python -m workers.devenv $(DEV_ENV)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env $(DEV_ENV) start
+
+test: $(INSTALLED)
+	$(BIN)/ruff check .
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+demo: $(INSTALLED)
+	$(BIN)/python -m ledger demo
+
+verify: $(INSTALLED)
+	$(BIN)/python -m ledger verify
+
+migrate: $(INSTALLED)
+	$(BIN)/alembic upgrade head
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

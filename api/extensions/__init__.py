@@ -1,0 +1,1 @@
+"""Framework glue of the API: flask-smorest customisation and the database handle."""

@@ -1,0 +1,50 @@
+"""``Prefer: wait=N`` (RFC 7240): hold an answer until the transaction is decided, at most N seconds.
+
+The wait polls PostgreSQL, the record of truth, and gives its connection back to the pool between
+polls, so a held request costs a sleeping thread, not a database connection.
+"""
+
+import time
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.models import Transaction
+
+FIRST_PAUSE_SECONDS = 0.02
+MAX_PAUSE_SECONDS = 0.1
+
+
+def wait_preference(prefer: str | None) -> int | None:
+    """Seconds asked for in a Prefer header, capped at API_MAX_WAIT_SECONDS; None if not asked."""
+    for preference in (prefer or "").split(","):
+        name, _, value = preference.split(";")[0].partition("=")
+        if name.strip().lower() != "wait":
+            continue
+        value = value.strip().strip('"').lstrip("0") or "0"
+        # An unparsable preference is ignored, as RFC 7240 asks; a huge number is just "the most".
+        if value.isascii() and value.isdigit():
+            return min(int(value) if len(value) < 7 else 10**6, current_app.config["API_MAX_WAIT_SECONDS"])
+    return None
+
+
+def preference_applied(seconds: int) -> dict[str, str]:
+    return {"Preference-Applied": f"wait={seconds}"}
+
+
+def wait_until_decided(session: Session, transaction: Transaction, seconds: float) -> bool:
+    """Refresh ``transaction`` until it is applied or rejected (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    pause = FIRST_PAUSE_SECONDS
+    while transaction.status == "queued":
+        session.commit()  # ends the read: the connection returns to the pool while this thread sleeps
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 1.5, MAX_PAUSE_SECONDS)
+        if session.scalar(select(Transaction.status).where(Transaction.id == transaction.id)) != "queued":
+            session.refresh(transaction)
+    session.commit()
+    return True

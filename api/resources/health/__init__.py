@@ -1,0 +1,1 @@
+"""Liveness (GET /health) and readiness (GET /ready: PostgreSQL, Redis, a ledger worker)."""

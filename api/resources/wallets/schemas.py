@@ -1,0 +1,35 @@
+"""Opening a wallet, and the documented shape of wallet_as_dict."""
+
+from marshmallow import fields, validate
+
+from api import fields as domain
+from api.extensions.smorest import Schema
+from api.resources.transactions.schemas import TransactionPageSchema
+from ledger.models import WALLET_STATUSES
+
+# `system` is the ledger's own account (world); clients cannot open one.
+OPENABLE_ACCOUNT_TYPES = ("user", "provider")
+
+
+class WalletCreateSchema(Schema):
+    user_id = domain.user_id(required=True)
+    acnt_type = fields.String(required=True, validate=validate.OneOf(OPENABLE_ACCOUNT_TYPES))
+    currency = domain.currency(load_default="USD")
+
+
+class WalletSchema(Schema):
+    """Documents ledger.representation.wallet_as_dict."""
+
+    user_id = fields.String()
+    acnt_type = fields.String(metadata={"enum": [*OPENABLE_ACCOUNT_TYPES, "system"]})
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(WALLET_STATUSES)})
+    balance = fields.Integer(metadata={"description": "cents; changes only when a worker applies a transaction"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class WalletViewSchema(TransactionPageSchema):
+    """A wallet and its latest page of transactions."""
+
+    wallet = fields.Nested(WalletSchema)

@@ -1,0 +1,1 @@
+"""Webhook endpoints: register, list, show, delete, and read an endpoint's delivery log."""

@@ -1,0 +1,106 @@
+"""Registered webhook endpoints: POST/GET/DELETE /webhooks, and GET /webhooks/{id}/deliveries."""
+
+import uuid
+
+from flask import jsonify
+
+from api.extensions.database import db_session
+from api.extensions.smorest import Blueprint, problem_response
+from api.resources.webhooks.schemas import (
+    DeliveryPageSchema,
+    DeliveryQuerySchema,
+    EndpointCreatedSchema,
+    EndpointCreateSchema,
+    EndpointListSchema,
+    EndpointSchema,
+)
+from ledger.representation import _timestamp as timestamp
+from ledger.webhook_endpoints import (
+    EndpointNotFound,
+    delete_endpoint,
+    get_endpoint,
+    list_deliveries,
+    list_endpoints,
+    register_endpoint,
+)
+from ledger.webhook_models import WebhookAttempt, WebhookEndpoint
+
+blp = Blueprint("webhooks", __name__, url_prefix="/webhooks", description="Subscribe to transaction events")
+
+
+@blp.errorhandler(EndpointNotFound)
+def not_found(error: EndpointNotFound):
+    return problem_response(404, error.code, error.detail)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(EndpointCreateSchema)
+@blp.response(201, EndpointCreatedSchema)
+def register(body: dict):
+    """Subscribe a URL to transaction events; the answer holds its signing secret, shown this once."""
+    session = db_session()
+    endpoint = register_endpoint(session, body["url"], body["events"], body["description"])
+    session.commit()
+    answer = {**endpoint_as_dict(endpoint), "secret": endpoint.secret}
+    return jsonify(answer), 201, {"Location": f"/webhooks/{endpoint.id}"}
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, EndpointListSchema)
+def list_all():
+    """Every registered endpoint, oldest first, without secrets."""
+    return jsonify({"webhooks": [endpoint_as_dict(e) for e in list_endpoints(db_session())]})
+
+
+@blp.route("/<uuid:endpoint_id>", methods=["GET"])
+@blp.response(200, EndpointSchema)
+def show(endpoint_id: uuid.UUID):
+    """One endpoint, without its secret."""
+    return jsonify(endpoint_as_dict(get_endpoint(db_session(), endpoint_id)))
+
+
+@blp.route("/<uuid:endpoint_id>", methods=["DELETE"])
+@blp.response(204)
+def unsubscribe(endpoint_id: uuid.UUID):
+    """Stop sending to this endpoint; its pending events and its delivery log are removed."""
+    session = db_session()
+    delete_endpoint(session, endpoint_id)
+    session.commit()
+    return "", 204
+
+
+@blp.route("/<uuid:endpoint_id>/deliveries", methods=["GET"])
+@blp.arguments(DeliveryQuerySchema, location="query")
+@blp.response(200, DeliveryPageSchema)
+def deliveries(query: dict, endpoint_id: uuid.UUID):
+    """Delivery attempts to this endpoint, newest first: when, which event, the answer, and what is next."""
+    page = list_deliveries(db_session(), endpoint_id, limit=query["limit"], starting_after=query.get("starting_after"))
+    return jsonify({"deliveries": [attempt_as_dict(a) for a in page.items], "has_more": page.has_more})
+
+
+def endpoint_as_dict(endpoint: WebhookEndpoint) -> dict:
+    return {
+        "id": str(endpoint.id),
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "description": endpoint.description,
+        "status": endpoint.status,
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": timestamp(endpoint.created_at),
+        "disabled_at": timestamp(endpoint.disabled_at),
+    }
+
+
+def attempt_as_dict(attempt: WebhookAttempt) -> dict:
+    message = attempt.message
+    return {
+        "id": attempt.id,
+        "attempted_at": timestamp(attempt.attempted_at),
+        "event_type": message.event_type,
+        "transaction_id": str(message.transaction_id),
+        "webhook_id": message.webhook_id,
+        "response_status": attempt.response_status,
+        "error": attempt.error,
+        "latency_ms": attempt.latency_ms,
+        "next_attempt_at": timestamp(attempt.next_attempt_at),
+    }

@@ -1,0 +1,206 @@
+"""Delivering outbox rows: claim the due ones, POST each, record the attempt and what comes next.
+
+Every step is a short database transaction of its own, and no connection is held while the HTTP
+request is in flight. Due retries live in PostgreSQL (``next_attempt_at``), not in the broker.
+
+Leases: a claim pushes a row's ``next_attempt_at`` one lease ahead and gives it a new
+``lease_id``, which is also the id of the one Celery task allowed to send it. A worker that dies
+holding the row (claimed but never sent, or killed mid-POST) lets the lease run out; the row comes
+due, is claimed again under a new id, and any task left over from the old claim finds it is not
+its own and does nothing. The price is at-least-once: a receiver may see an event twice, with the
+same ``webhook-id``.
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError
+
+from ledger import webhook_http, webhook_retries
+from ledger.representation import transaction_as_dict
+from ledger.webhook_models import WebhookAttempt, WebhookMessage, webhook_id
+
+log = logging.getLogger(__name__)
+
+CLAIM_DUE = text(
+    """
+    UPDATE webhook_messages
+    SET lease_id = gen_random_uuid(), next_attempt_at = now() + make_interval(secs => :lease)
+    WHERE id IN (
+        SELECT id FROM webhook_messages
+        WHERE status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, lease_id
+    """
+)
+
+# The lease now covers the request itself (its timeout and a lease more), so only a worker that
+# died in the middle loses the row.
+START_SENDING = text(
+    """
+    UPDATE webhook_messages
+    SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => :hold)
+    WHERE id = :id AND lease_id = :lease_id AND status = 'pending'
+    RETURNING id
+    """
+)
+
+SETTLE = text(
+    """
+    UPDATE webhook_messages
+    SET status = :status, lease_id = NULL,
+        next_attempt_at = now() + make_interval(secs => CAST(:delay AS double precision))
+    WHERE id = :id AND lease_id = :lease_id AND status = 'pending'
+    RETURNING next_attempt_at
+    """
+)
+
+DISABLE_ENDPOINT = text(
+    """
+    WITH disabled AS (
+        UPDATE webhook_endpoints SET status = 'disabled', disabled_at = now(), disabled_reason = :reason
+        WHERE id = :id AND status = 'active'
+        RETURNING id
+    )
+    UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, lease_id = NULL
+    WHERE endpoint_id IN (SELECT id FROM disabled) AND status = 'pending'
+    """
+)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """The knobs of delivery, from settings; ``ledger`` reads no environment itself."""
+
+    server_secret: str
+    timeout: float
+    schedule: list[float]
+    lease_seconds: float
+    allow_private: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: uuid.UUID
+    lease_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Request:
+    claim: Claim
+    endpoint_id: uuid.UUID | None
+    url: str
+    attempt: int
+    body: bytes | None
+    headers: dict[str, str]
+    # Stands in for the POST when nothing can be sent (no secret, endpoint disabled).
+    unsent: webhook_http.Response | None = None
+
+
+def claim_due(session: Session, *, limit: int, lease_seconds: float) -> list[Claim]:
+    """Lease up to ``limit`` due rows to the caller, who commits, then sends one task per claim."""
+    return [Claim(*row) for row in session.execute(CLAIM_DUE, {"lease": lease_seconds, "limit": limit})]
+
+
+def deliver_message(session_factory: sessionmaker[Session], claim: Claim, policy: DeliveryPolicy) -> str:
+    """Send one claimed row and settle it: 'delivered', 'retry', 'failed', or 'skipped' if not ours."""
+    with session_factory() as session, session.begin():
+        request = _start(session, claim, policy)
+    if request is None:
+        return "skipped"
+    attempted_at = datetime.now(UTC)
+    if request.unsent is not None:
+        response = request.unsent
+    else:
+        response = webhook_http.post(
+            request.url, request.body, request.headers, timeout=policy.timeout, allow_private=policy.allow_private
+        )
+    with session_factory() as session, session.begin():
+        return _settle(session, request, response, attempted_at, policy)
+
+
+def event_payload(message: WebhookMessage) -> dict:
+    """The body of an event: the transaction exactly as ``GET /transactions/{id}`` shows it."""
+    data = transaction_as_dict(message.transaction)
+    # The event happened when the transaction was decided: the same instant on every retry.
+    return {"type": message.event_type, "timestamp": data["decided_at"], "data": data}
+
+
+def sign(secret: str, message_id: uuid.UUID, body: str, at: datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers; ``webhook-id`` is the same on every retry."""
+    msg_id = webhook_id(message_id)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, body),
+    }
+
+
+def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | None:
+    hold = policy.timeout + policy.lease_seconds
+    started = session.execute(START_SENDING, {"id": claim.message_id, "lease_id": claim.lease_id, "hold": hold})
+    if started.scalar() is None:
+        return None
+    query = (
+        select(WebhookMessage)
+        .where(WebhookMessage.id == claim.message_id)
+        .options(joinedload(WebhookMessage.transaction), joinedload(WebhookMessage.endpoint))
+    )
+    message = session.scalars(query).one()
+    endpoint = message.endpoint
+
+    def request(body: bytes | None = None, headers: dict | None = None, unsent=None) -> Request:
+        return Request(claim, message.endpoint_id, message.url, message.attempts, body, headers or {}, unsent)
+
+    if endpoint is not None and endpoint.status != "active":
+        return request(unsent=webhook_http.Response(None, f"endpoint is {endpoint.status}", 0, refused=True))
+    body = json.dumps(event_payload(message), separators=(",", ":"))
+    try:
+        headers = sign(endpoint.secret if endpoint else policy.server_secret, message.id, body, datetime.now(UTC))
+    except EmptyWebhookSecretError:
+        # A configuration fault that a restart with the secret cures: retried like an outage.
+        return request(unsent=webhook_http.Response(None, "no WEBHOOK_SECRET is configured to sign with", 0))
+    return request(body.encode(), {"content-type": "application/json", **headers})
+
+
+def _settle(
+    session: Session, request: Request, response: webhook_http.Response, attempted_at: datetime, policy: DeliveryPolicy
+) -> str:
+    verdict = webhook_retries.FAIL if response.refused else webhook_retries.verdict(response.status)
+    delay = None
+    if verdict == webhook_retries.RETRY:
+        retry_after = webhook_retries.parse_retry_after(response.retry_after)
+        delay = webhook_retries.retry_delay(request.attempt, policy.schedule, retry_after)
+        if delay is None:
+            verdict = webhook_retries.FAIL
+    status = {webhook_retries.DELIVERED: "delivered", webhook_retries.RETRY: "pending"}.get(verdict, "failed")
+    # NULL delay, NULL next_attempt_at: the row is settled for good.
+    claim = request.claim
+    settled = session.execute(
+        SETTLE, {"id": claim.message_id, "lease_id": claim.lease_id, "status": status, "delay": delay}
+    )
+    next_attempt_at = settled.scalar()
+    session.add(
+        WebhookAttempt(
+            message_id=claim.message_id,
+            endpoint_id=request.endpoint_id,
+            attempted_at=attempted_at,
+            response_status=response.status,
+            error=response.error,
+            latency_ms=response.latency_ms,
+            next_attempt_at=next_attempt_at,
+        )
+    )
+    if verdict == webhook_retries.DISABLE and request.endpoint_id is not None:
+        log.warning("webhook endpoint %s answered 410 Gone: disabled", request.endpoint_id)
+        session.execute(DISABLE_ENDPOINT, {"id": request.endpoint_id, "reason": "the endpoint answered 410 Gone"})
+    return "retry" if status == "pending" else status

@@ -1,0 +1,45 @@
+"""API fixtures: an app built by the factory against the test database, and its test client."""
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from api import create_app
+
+
+@pytest.fixture
+def app(clean_db: Engine, clean_redis, database_url: str) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True})
+    yield app
+    app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def count(engine: Engine) -> Callable[[str], int]:
+    """``count("transactions")``: rows the API wrote (the opening balance's rows not included)."""
+
+    def rows(table: str) -> int:
+        where = {"transactions": " WHERE type <> 'opening'", "wallets": " WHERE acnt_type <> 'system'"}
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {table}{where.get(table, '')}")).scalar_one()
+
+    return rows
+
+
+@pytest.fixture
+def make_wallet(client: FlaskClient) -> Callable[..., str]:
+    def make(user_id: str, acnt_type: str = "user", **body) -> str:
+        response = client.post("/users", json={"user_id": user_id, "acnt_type": acnt_type, **body})
+        assert response.status_code == 201, response.get_json()
+        return user_id
+
+    return make

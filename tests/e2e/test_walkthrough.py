@@ -1,0 +1,105 @@
+"""The seed's curl walkthrough and the business rejections, through the API with real workers.
+
+Each test ends with the ledger's invariant checker: whatever the outcome, the books balance.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from api import create_app
+from ledger.invariants import verify
+
+DEPOSIT_FLOAT = 999_999_999_999
+# Long enough for a worker to decide a transaction on a loaded machine; a decided one returns at once.
+WAIT = {"Prefer": "wait=20"}
+
+
+@pytest.fixture
+def client(ledger_workers, database_url: str) -> Iterator[FlaskClient]:
+    app = create_app({"DATABASE_URL": database_url})
+    yield app.test_client()
+    app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def books_balance(ledger_workers, session) -> Iterator[None]:
+    yield
+    report = verify(session)
+    assert report.ok, report.problems
+
+
+def balances(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT user_id, balance FROM wallets WHERE acnt_type <> 'system'")).all())
+
+
+def decided(client: FlaskClient, response) -> dict:
+    """The transaction a 202 promised, once a worker has applied or rejected it."""
+    assert response.status_code == 202, response.get_json()
+    transaction = client.get(response.headers["Location"], headers=WAIT).get_json()
+    assert transaction["status"] != "queued", transaction
+    return transaction
+
+
+def open_and_fund(client: FlaskClient, user_id: str, amount: int) -> None:
+    assert client.post("/users", json={"user_id": user_id, "acnt_type": "user"}).status_code == 201
+    deposit = client.post("/wallets/deposit", json={"user_id": user_id, "amount": amount})
+    assert decided(client, deposit)["status"] == "applied"
+
+
+def test_seed_walkthrough(client, engine) -> None:
+    assert client.post("/users", json={"user_id": "test-user", "acnt_type": "user"}).status_code == 201
+    deposit = client.post("/wallets/deposit", json={"user_id": "test-user", "amount": 10000})
+    assert decided(client, deposit)["status"] == "applied"
+    wallet = client.get("/wallets/test-user").get_json()
+    assert wallet["wallet"]["balance"] == 10000
+    assert [t["status"] for t in wallet["transactions"]] == ["applied"]
+    assert client.post("/users", json={"user_id": "test-user-2", "acnt_type": "user"}).status_code == 201
+    body = {"from_user_id": "test-user", "to_user_id": "test-user-2", "amount": 2500}
+    transfer = client.post("/wallets/transfer", json=body)
+    assert decided(client, transfer)["status"] == "applied"
+    assert balances(engine) == {
+        "test-user": 7500,
+        "test-user-2": 2500,
+        "deposit-provider-master": DEPOSIT_FLOAT - 10000,
+        "withdraw-provider-master": 0,
+    }
+
+
+def test_overdraw_is_rejected_and_moves_nothing(client, engine) -> None:
+    open_and_fund(client, "alice", 1000)
+    withdrawal = decided(client, client.post("/wallets/withdraw", json={"user_id": "alice", "amount": 5000}))
+    assert withdrawal["status"] == "rejected"
+    assert withdrawal["failure"]["code"] == "insufficient_funds"
+    assert withdrawal["applied_at"] is None and withdrawal["decided_at"] is not None
+    assert balances(engine)["alice"] == 1000
+    assert balances(engine)["withdraw-provider-master"] == 0
+
+
+def test_inactive_wallet_is_rejected(client, engine) -> None:
+    open_and_fund(client, "alice", 1000)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE wallets SET status = 'inactive' WHERE user_id = 'alice'"))
+    withdrawal = decided(client, client.post("/wallets/withdraw", json={"user_id": "alice", "amount": 100}))
+    assert withdrawal["status"] == "rejected"
+    assert withdrawal["failure"]["code"] == "wallet_inactive"
+    assert balances(engine)["alice"] == 1000
+
+
+def test_prefer_wait_answers_200_once_applied(client, engine) -> None:
+    client.post("/users", json={"user_id": "alice", "acnt_type": "user"})
+    headers = {**WAIT, "Idempotency-Key": "deposit-42"}
+    response = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 4200}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["Preference-Applied"] == "wait=20"
+    transaction = response.get_json()
+    assert transaction["status"] == "applied"
+    assert transaction["applied_at"] is not None and transaction["applied_at"] == transaction["decided_at"]
+    # A retry of the applied request answers its final state and moves nothing again.
+    again = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 4200}, headers=headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == transaction
+    assert balances(engine)["alice"] == 4200

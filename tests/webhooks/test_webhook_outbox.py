@@ -1,0 +1,99 @@
+"""The outbox: events are written by the posting engine, in the batch that decides the transaction."""
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.accept import TransactionRequest, record_transactions
+from ledger.posting import apply_batch, drain_partition
+from ledger.webhook_endpoints import register_endpoint
+
+CALLBACK = "http://127.0.0.1:8030/callback"
+
+
+def accept_and_drain(session: Session, session_factory: sessionmaker, *requests: TransactionRequest):
+    accepted = record_transactions(session, list(requests), partitions=1)
+    session.commit()
+    result = drain_partition(session_factory, 0, batch_size=1000, max_seconds=60)
+    return [a.transaction.id for a in accepted], result
+
+
+def messages(session: Session) -> list[tuple]:
+    rows = session.execute(
+        text(
+            "SELECT transaction_id, event_type, endpoint_id, url, status FROM webhook_messages"
+            " ORDER BY created_at, event_type, url"
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_a_batch_without_subscribers_writes_no_event(session, session_factory, funded):
+    funded("alice", 1_000)
+    funded("bob")
+    _, result = accept_and_drain(
+        session, session_factory, *[TransactionRequest("transfer", "alice", "bob", 10) for _ in range(50)]
+    )
+    assert len(result.applied) == 50
+    assert result.events == 0
+    assert messages(session) == []
+
+
+def test_callback_url_gets_one_event_per_decision_with_its_outcome(session, session_factory, funded):
+    funded("alice", 100)
+    funded("bob")
+    (applied, rejected, silent), result = accept_and_drain(
+        session,
+        session_factory,
+        TransactionRequest("transfer", "alice", "bob", 60, callback_url=CALLBACK),
+        TransactionRequest("transfer", "alice", "bob", 60, callback_url=CALLBACK),  # overdraw
+        TransactionRequest("transfer", "alice", "bob", 1),
+    )
+    assert result.events == 2
+    assert sorted(messages(session)) == sorted(
+        [
+            (applied, "transaction.applied", None, CALLBACK, "pending"),
+            (rejected, "transaction.rejected", None, CALLBACK, "pending"),
+        ]
+    )
+    assert silent in result.applied
+
+
+def test_registered_endpoints_get_the_events_they_asked_for(session, session_factory, funded):
+    funded("alice", 100)
+    funded("bob")
+    everything = register_endpoint(session, "http://127.0.0.1:8031/all")
+    rejections = register_endpoint(session, "http://127.0.0.1:8031/rejected", ["transaction.rejected"])
+    gone = register_endpoint(session, "http://127.0.0.1:8031/gone")
+    session.execute(
+        text("UPDATE webhook_endpoints SET status = 'disabled', disabled_at = now() WHERE id = :id"), {"id": gone.id}
+    )
+    session.commit()
+
+    (applied, rejected), result = accept_and_drain(
+        session,
+        session_factory,
+        TransactionRequest("transfer", "alice", "bob", 100),
+        TransactionRequest("transfer", "alice", "bob", 100),
+    )
+    assert result.events == 3
+    assert sorted(m[:3] for m in messages(session)) == sorted(
+        [
+            (applied, "transaction.applied", everything.id),
+            (rejected, "transaction.rejected", everything.id),
+            (rejected, "transaction.rejected", rejections.id),
+        ]
+    )
+
+
+def test_an_event_exists_only_if_its_decision_was_committed(session, session_factory, funded):
+    funded("alice", 100)
+    funded("bob")
+    record_transactions(session, [TransactionRequest("transfer", "alice", "bob", 5, callback_url=CALLBACK)], 1)
+    session.commit()
+    with session_factory() as other:
+        other.begin()
+        batch = apply_batch(other, 0, 1000)
+        assert batch.events == 1
+        other.rollback()
+    assert messages(session) == []
+    assert session.execute(text("SELECT status FROM transactions WHERE type = 'transfer'")).scalar_one() == "queued"

@@ -1,0 +1,1 @@
+"""Celery side of the wallet: wake-ups, partition drains, the sweeper (and webhook delivery)."""

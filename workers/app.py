@@ -1,0 +1,63 @@
+"""The Celery application, and the database handle of a worker process.
+
+The engine is created after the fork, in ``worker_process_init``: a connection pool inherited
+from a parent process would share sockets between processes. Pools that do not fork (the
+webhooks worker's threads) open it on first use instead.
+"""
+
+import threading
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import settings
+from celeryconfig import CELERY_CONFIG
+from ledger.db import make_engine, make_session_factory
+
+celery_app = Celery("wallet")
+celery_app.conf.update(CELERY_CONFIG)
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_session_factory: sessionmaker[Session] | None = None
+
+
+def session_factory() -> sessionmaker[Session]:
+    """This process's session factory, opening the engine if this process has none yet."""
+    with _lock:
+        if _session_factory is None:
+            _open_database()
+        return _session_factory
+
+
+def _open_database() -> None:
+    global _engine, _session_factory
+    _engine = make_engine(settings.DATABASE_URL, pool_size=5, max_overflow=5)
+    _session_factory = make_session_factory(_engine)
+
+
+def _close_database() -> None:
+    global _engine, _session_factory
+    if _engine is not None:
+        _engine.dispose()
+    _engine = _session_factory = None
+
+
+@worker_process_init.connect
+def open_database_after_fork(**_) -> None:
+    global _engine
+    with _lock:
+        if _engine is not None:
+            # Inherited from the parent: forget its connections without closing the parent's sockets.
+            _engine.dispose(close=False)
+            _engine = None
+        _open_database()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def close_database(**_) -> None:
+    with _lock:
+        _close_database()
