@@ -19,8 +19,8 @@ MAX_PAUSE_SECONDS = 0.1
 def wait_preference(prefer: str | None) -> int | None:
     """Seconds asked for in a Prefer header, capped at API_MAX_WAIT_SECONDS; None if not asked."""
     for preference in (prefer or "").split(","):
-        name, _, value = preference.split(";")[0].partition("=")
-        if name.strip().lower() != "wait":
+        name, equals, value = preference.split(";")[0].partition("=")
+        if name.strip().lower() != "wait" or not equals:
             continue
         value = value.strip().strip('"').lstrip("0") or "0"
         # An unparsable preference is ignored, as RFC 7240 asks; a huge number is just "the most".

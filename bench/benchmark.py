@@ -6,6 +6,7 @@ start, so nothing leaks from one workload into the next.
 """
 
 import asyncio
+import time
 import zlib
 
 from sqlalchemy import Engine, text
@@ -84,7 +85,10 @@ class Bench:
         low = last_seq(self.engine)
         before = counters.read(config.redis_url)
         self.memory.reset()
+        cpu, wall = time.process_time(), time.monotonic()
         load = asyncio.run(self._offer(workload))
+        # Cores the client itself used while sending: what it took from the server on this machine.
+        client_cores = (time.process_time() - cpu) / (time.monotonic() - wall)
         high = last_seq(self.engine)
         self._wait_until_decided(workload.name)
         self.memory.sample()
@@ -109,6 +113,7 @@ class Bench:
             "rejected": result.rejected,
             "http_errors": dict(load.failures),
             "rss_mb": self.memory.megabytes(),
+            "client_cpu_cores": round(client_cores, 2),
             "pgbench_ratio": round(result.applied_per_s / pgbench, 3) if pgbench else None,
         }
         self.progress.done(

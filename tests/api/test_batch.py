@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from sqlalchemy import event, text
 
 from tests.api.problems import assert_problem
 
@@ -147,3 +148,25 @@ def test_batch_without_keys_is_not_deduplicated(client, wallets, count) -> None:
     assert client.post(BATCH, json={"transactions": items}).status_code == 202
     assert client.post(BATCH, json={"transactions": items}).status_code == 202
     assert count("transactions") == 4
+
+
+def test_a_batch_costs_a_few_statements_not_one_per_item(app, client, engine) -> None:
+    users = [f"user-{i:03d}" for i in range(100)]
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO wallets (user_id, acnt_type) SELECT unnest(CAST(:u AS text[])), 'user'"), {"u": users}
+        )
+    items = [
+        {"type": "transfer", "from_user_id": payer, "to_user_id": payee, "amount": 1}
+        for payer, payee in zip(users, users[1:] + users[:1], strict=True)
+    ]
+    statements = []
+    record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(app.extensions["database"].engine, "before_cursor_execute", record)
+    try:
+        response = client.post(BATCH, json={"transactions": items})
+    finally:
+        event.remove(app.extensions["database"].engine, "before_cursor_execute", record)
+    assert response.status_code == 202
+    assert len({t["from_user_id"] for t in response.get_json()["transactions"]}) == 100
+    assert len(statements) < 10, statements

@@ -5,11 +5,8 @@ way development does. The environment is set before any worker process is built,
 workers, the webhooks worker and beat all see the compressed retry schedule and the test secret.
 """
 
-import base64
 import contextlib
-import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,11 +24,13 @@ import settings
 from api import create_app
 from ledger.accept import create_wallet
 from ledger.opening import open_balance
+from ledger.webhook_endpoints import new_secret
 from tests.fixtures.services import HOSTNAME, START_TIMEOUT, LedgerWorkers, Process, _celery
 from workers.app import celery_app
 
-# The ports this helper's tests may listen on (see the task's isolation rules).
-RECEIVER_PORTS = range(int(os.environ.get("TEST_WEBHOOK_PORT", "8030")), 8040)
+# Ports the receiver may listen on (the first free one is used); TEST_WEBHOOK_PORT moves them.
+RECEIVER_PORT = int(os.environ.get("TEST_WEBHOOK_PORT", "8030"))
+RECEIVER_PORTS = range(RECEIVER_PORT, RECEIVER_PORT + 10)
 
 # A retry schedule of fractions of a second and a fast poll: a whole retry story fits in a test.
 FAST_WEBHOOK_ENV = {
@@ -49,9 +48,6 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
-
-    def json(self) -> dict:
-        return json.loads(self.body)
 
 
 @dataclass
@@ -144,7 +140,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return new_secret()
 
 
 @pytest.fixture(autouse=True)
