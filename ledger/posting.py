@@ -165,12 +165,14 @@ def _write_entries(session: Session, postings: list[Posting]) -> None:
 
 
 def _write_statuses(session: Session, decisions: list[Decision]) -> None:
+    # clock_timestamp(), not now(): now() is the start of the batch's transaction, which would hide
+    # the batch's own duration from every submit-to-applied latency.
     # Guarded by status = 'queued': if any row was decided elsewhere the counts differ and the
     # whole batch rolls back, so nothing is ever applied twice.
     updated = session.execute(
         text(
             "UPDATE transactions AS t SET status = u.status, failure_code = u.failure_code,"
-            " failure_message = u.failure_message, decided_at = now()"
+            " failure_message = u.failure_message, decided_at = clock_timestamp()"
             " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
             " AS u(transaction_id uuid, status text, failure_code text, failure_message text)"
             " WHERE t.id = u.transaction_id AND t.status = 'queued'"
