@@ -29,14 +29,21 @@ CHECKS = {
         WHERE balance_after <> running""",
     "user or provider balance below zero": """
         SELECT user_id FROM wallets WHERE balance < 0 AND acnt_type <> 'system'""",
+    # One pass over entries grouped per transaction: with exactly two lines, one negative and one
+    # positive, the sums below are those lines' own wallet and amount.
     "applied transaction without exactly its two entries": """
         SELECT t.id::text FROM transactions t
+        LEFT JOIN (
+            SELECT transaction_id, count(*) AS lines,
+                   sum(wallet_id) FILTER (WHERE amount < 0) AS debit_wallet,
+                   sum(-amount) FILTER (WHERE amount < 0) AS debit_amount,
+                   sum(wallet_id) FILTER (WHERE amount > 0) AS credit_wallet,
+                   sum(amount) FILTER (WHERE amount > 0) AS credit_amount
+            FROM entries GROUP BY transaction_id) e ON e.transaction_id = t.id
         WHERE t.status = 'applied' AND (
-            (SELECT count(*) FROM entries e WHERE e.transaction_id = t.id) <> 2
-            OR NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id
-                           AND e.wallet_id = t.debit_wallet_id AND e.amount = -t.amount)
-            OR NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id
-                           AND e.wallet_id = t.credit_wallet_id AND e.amount = t.amount))""",
+            e.lines IS DISTINCT FROM 2
+            OR e.debit_wallet IS DISTINCT FROM t.debit_wallet_id OR e.debit_amount IS DISTINCT FROM t.amount
+            OR e.credit_wallet IS DISTINCT FROM t.credit_wallet_id OR e.credit_amount IS DISTINCT FROM t.amount)""",
     "queued or rejected transaction with entries": """
         SELECT DISTINCT t.id::text FROM transactions t JOIN entries e ON e.transaction_id = t.id
         WHERE t.status <> 'applied'""",

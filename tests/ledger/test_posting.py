@@ -112,3 +112,23 @@ def test_tampered_balance_is_caught_by_verify(session: Session, make_wallet) -> 
     report = verify(session)
     assert not report.ok
     assert any("alice" in problem for problem in report.problems)
+
+
+def test_balanced_entries_on_the_wrong_wallet_are_caught_by_verify(session: Session, make_wallet) -> None:
+    alice, bob, carol = make_wallet("alice", 100), make_wallet("bob"), make_wallet("carol")
+    ids = dict(session.execute(text("SELECT user_id, id FROM wallets")).all())
+    session.execute(
+        text(
+            "WITH t AS (INSERT INTO transactions (type, status, amount, currency, debit_wallet_id,"
+            " credit_wallet_id, partition, decided_at) VALUES ('transfer', 'applied', 10, 'USD', :a, :b, 0, now())"
+            " RETURNING id)"
+            " INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)"
+            " SELECT id, :a, -10, 90 FROM t UNION ALL SELECT id, :c, 10, 10 FROM t"
+        ),
+        {"a": ids[alice], "b": ids[bob], "c": ids[carol]},
+    )
+    session.execute(text("UPDATE wallets SET balance = balance - 10 WHERE user_id = :u"), {"u": alice})
+    session.execute(text("UPDATE wallets SET balance = balance + 10 WHERE user_id = :u"), {"u": carol})
+    session.commit()
+    report = verify(session)
+    assert [p.split(":")[0] for p in report.problems] == ["applied transaction without exactly its two entries"]
