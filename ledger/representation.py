@@ -21,9 +21,9 @@ def transaction_as_dict(t: Transaction) -> dict:
         "from_user_id": t.debit_wallet.user_id,
         "to_user_id": t.credit_wallet.user_id,
         "metadata": t.metadata_,
-        "created_at": _timestamp(t.created_at),
-        "applied_at": _timestamp(t.applied_at),
-        "decided_at": _timestamp(t.decided_at),
+        "created_at": timestamp(t.created_at),
+        "applied_at": timestamp(t.applied_at),
+        "decided_at": timestamp(t.decided_at),
         "failure": None if t.failure_code is None else {"code": t.failure_code, "message": t.failure_message},
     }
 
@@ -35,12 +35,12 @@ def wallet_as_dict(w: Wallet) -> dict:
         "currency": w.currency,
         "status": w.status,
         "balance": w.balance,
-        "created_at": _timestamp(w.created_at),
-        "updated_at": _timestamp(w.updated_at),
+        "created_at": timestamp(w.created_at),
+        "updated_at": timestamp(w.updated_at),
     }
 
 
-def _timestamp(moment: datetime | None) -> str | None:
+def timestamp(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -14,7 +14,7 @@ from api.resources.webhooks.schemas import (
     EndpointListSchema,
     EndpointSchema,
 )
-from ledger.representation import _timestamp as timestamp
+from ledger.representation import timestamp
 from ledger.webhook_endpoints import (
     EndpointNotFound,
     delete_endpoint,
