@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 import settings
 from bench import counters
 from bench.config import BenchConfig
+from bench.databases import fresh_database
 from bench.load import LoadResult, offer_at_rate, offer_batches
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
@@ -21,7 +22,7 @@ from bench.outcomes import last_seq, outcome, wait_until_decided
 from bench.pgbench import pgbench_tps
 from bench.progress import Progress
 from bench.report import write
-from bench.system import System, flush_redis, fresh_database
+from bench.system import System, flush_redis
 from bench.workloads import WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify

@@ -10,11 +10,10 @@ import argparse
 import random
 import time
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, insert, make_url, text
+from sqlalchemy import insert, make_url
 
 import settings
+from bench.databases import fresh_database
 from ledger.accept import TransactionRequest, record_transactions
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
@@ -26,16 +25,9 @@ PROVIDER = "deposit-provider-master"
 
 
 def _fresh_database() -> str:
-    url = make_url(settings.DATABASE_URL).set(database=DATABASE)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    config = Config("alembic.ini")
-    config.attributes["database_url"] = url.render_as_string(hide_password=False)
-    command.upgrade(config, "head")
-    return url.render_as_string(hide_password=False)
+    url = make_url(settings.DATABASE_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    fresh_database(url)
+    return url
 
 
 def _queue(session_factory, requests: list[TransactionRequest], chunk: int = 1000) -> None:

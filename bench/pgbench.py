@@ -12,7 +12,7 @@ import subprocess
 
 from sqlalchemy import make_url
 
-from bench.system import recreate_database
+from bench.databases import recreate_database
 
 TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
 

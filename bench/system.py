@@ -6,50 +6,23 @@ context manager that stops them all on the way out, whether the run ended, faile
 interrupted (Ctrl-C).
 """
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import redis
 import requests
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, make_url, text
 
 from bench.config import BenchConfig
+from bench.processes import Process, celery_command
 from workers.routing import worker_queues
 
-ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
 
 
 class StartupFailed(RuntimeError):
     pass
-
-
-def fresh_database(url: str) -> None:
-    """Drop and create the database of ``url``, then ``alembic upgrade head`` it."""
-    recreate_database(url)
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    command.upgrade(config, "head")
-
-
-def recreate_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
 
 
 def flush_redis(url: str) -> None:
@@ -59,51 +32,6 @@ def flush_redis(url: str) -> None:
         client.flushdb()
     finally:
         client.close()
-
-
-class Process:
-    """One child in its own session, so a signal to its group reaches its forked workers too."""
-
-    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str]) -> None:
-        self.name = name
-        self.argv = argv
-        self.log_path = log_path
-        self.env = env
-        self.popen: subprocess.Popen | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self.popen = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def stop(self) -> None:
-        """SIGTERM (gunicorn and Celery shut down warm), then SIGKILL whatever is left."""
-        if self.popen is None:
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            self.popen.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            self.popen.wait()
-        # Forked children can outlive their parent by a moment; they are still in its group.
-        self._signal(signal.SIGKILL)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signum)
 
 
 class System:
@@ -122,15 +50,13 @@ class System:
         }
         logs = config.log_dir
         self.api = Process(
-            "api",
             [sys.executable, "-m", "gunicorn", "-c", "api/gunicorn_conf.py", "api.wsgi:app"],
             logs / "api.log",
             env,
         )
         self.workers = [
             Process(
-                f"ledger{i}",
-                _celery(
+                celery_command(
                     "worker",
                     "-Q",
                     worker_queues(i, config.ledger_workers),
@@ -152,8 +78,7 @@ class System:
             for i in range(config.ledger_workers)
         ]
         self.beat = Process(
-            "beat",
-            _celery("beat", "-s", str(logs / "celerybeat-schedule"), "--loglevel", "INFO"),
+            celery_command("beat", "-s", str(logs / "celerybeat-schedule"), "--loglevel", "INFO"),
             logs / "beat.log",
             env,
         )
@@ -191,7 +116,7 @@ class System:
         """Fail loudly if a process died during the run: its numbers would be meaningless."""
         for process in self.processes:
             if not process.running:
-                raise StartupFailed(f"{process.name} exited with {process.popen.returncode}:\n{_tail(process)}")
+                raise StartupFailed(f"{process.name} exited with {process.popen.returncode}:\n{process.log_tail(30)}")
 
     def _api_answers(self) -> bool:
         try:
@@ -203,15 +128,7 @@ class System:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready():
             if not process.running:
-                raise StartupFailed(f"{process.name} exited with {process.popen.returncode}:\n{_tail(process)}")
+                raise StartupFailed(f"{process.name} exited with {process.popen.returncode}:\n{process.log_tail(30)}")
             if time.monotonic() > deadline:
-                raise StartupFailed(f"{process.name} not ready after {START_TIMEOUT:g}s:\n{_tail(process)}")
+                raise StartupFailed(f"{process.name} not ready after {START_TIMEOUT:g}s:\n{process.log_tail(30)}")
             time.sleep(0.1)
-
-
-def _celery(*args: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "workers.app", *args]
-
-
-def _tail(process: Process, lines: int = 30) -> str:
-    return "\n".join(process.log_text().splitlines()[-lines:])

@@ -1,12 +1,10 @@
 """The database itself refuses bad money rows, whatever code wrote them."""
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.conftest import ROOT
+from bench.databases import migrate
 
 
 def _refused(engine: Engine, *statements: str) -> str:
@@ -87,7 +85,5 @@ def test_migrating_again_changes_nothing(clean_db: Engine, database_url: str) ->
             ).all()
 
     before = snapshot()
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    command.upgrade(config, "head")
+    migrate(database_url)
     assert snapshot() == before

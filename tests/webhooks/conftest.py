@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 import settings
 from api import create_app
+from bench.processes import Process, celery_command
 from ledger.accept import create_wallet
 from ledger.opening import open_balance
 from ledger.webhook_endpoints import new_secret
-from tests.fixtures.services import HOSTNAME, START_TIMEOUT, LedgerWorkers, Process, _celery
+from tests.fixtures.services import HOSTNAME, START_TIMEOUT, LedgerWorkers
 from workers.app import celery_app
 
 # Ports the receiver may listen on (the first free one is used); TEST_WEBHOOK_PORT moves them.
@@ -164,7 +165,7 @@ class WebhooksWorker:
     def __init__(self, log_dir: Path) -> None:
         self.name = f"webhooks@{HOSTNAME}"
         self.process = Process(
-            _celery(
+            celery_command(
                 "worker",
                 "-Q",
                 "webhooks",
