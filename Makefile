@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The virtualenv is up to date when this stamp is newer than requirements.txt.
+# The virtualenv is up to date when this stamp is newer than both requirements files.
 INSTALLED := $(VENV)/.installed
 DEV_ENV := .dev/env
 
@@ -16,23 +16,24 @@ PYTEST_ARGS ?=
 
 .PHONY: dev test demo verify migrate bench lint venv
 
-$(INSTALLED): requirements.txt
+$(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 venv: $(INSTALLED)
 
 # API, two ledger workers (8 partitions each), the webhooks worker, beat and Flower under honcho;
-# Ctrl-C stops them all. The Procfile's commands come from the virtualenv through PATH.
+# Ctrl-C stops them all. The Procfile's commands come from the virtualenv through PATH; exported
+# variables win over $(DEV_ENV).
 dev: $(INSTALLED)
-	$(BIN)/python -m workers.preflight
+	$(BIN)/python -m devtools.preflight
 	$(BIN)/alembic upgrade head
-	$(BIN)/python -m workers.devenv $(DEV_ENV)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env $(DEV_ENV) start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m devtools.devenv $(DEV_ENV)
 
 test: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
 
 demo: $(INSTALLED)

@@ -5,11 +5,38 @@ lost message costs at most a sweep interval of delay, never money.
 """
 
 from datetime import timedelta
+from enum import StrEnum
 
 from kombu import Exchange, Queue
 
 import settings
-from workers.routing import ledger_queues
+
+
+class QueueName(StrEnum):
+    """The queues besides the partitions' own (``ledger_queue``)."""
+
+    # Webhook delivery: slow client endpoints stay off the money path.
+    WEBHOOKS = "webhooks"
+    # Beat's jobs, consumed by every ledger worker, so whichever is idle sweeps.
+    MAINTENANCE = "maintenance"
+
+
+class TaskName(StrEnum):
+    """Tasks are sent by name (the API imports no task code); the worker modules register these."""
+
+    DRAIN = "workers.tasks.drain"
+    SWEEP = "workers.tasks.sweep"
+    DELIVER_DUE = "workers.webhooks.deliver_due"
+    DELIVER = "workers.webhooks.deliver"
+
+
+def ledger_queue(partition: int) -> str:
+    """The queue of one partition: ``ledger.p00`` ..., consumed by exactly one worker process."""
+    return f"ledger.p{partition:02d}"
+
+
+def ledger_queues(partitions: int) -> list[str]:
+    return [ledger_queue(p) for p in range(partitions)]
 
 
 def _queue(name: str) -> Queue:
@@ -42,16 +69,16 @@ CELERY_CONFIG = {
     # wake-ups of the other partitions it serves.
     "worker_prefetch_multiplier": 1,
     # One queue per partition, consumed by one process with concurrency 1, so a partition is
-    # applied in order; `webhooks` keeps slow client endpoints off the money path; `maintenance`
-    # carries beat jobs and is consumed by every ledger worker, so whichever is idle sweeps.
-    "task_queues": [_queue(name) for name in [*ledger_queues(settings.PARTITIONS), "webhooks", "maintenance"]],
+    # applied in order; and the two of QueueName.
+    "task_queues": [_queue(name) for name in [*ledger_queues(settings.PARTITIONS), *QueueName]],
     # Every task has a named queue; nothing may fall into a `celery` queue that nobody consumes.
     "task_create_missing_queues": False,
-    "task_default_queue": "maintenance",
+    "task_default_queue": QueueName.MAINTENANCE,
     "task_routes": {
         # drain has no route: workers.wakeups sends it to the queue of the partition it drains.
-        "workers.tasks.sweep": {"queue": "maintenance"},
-        "workers.webhooks.*": {"queue": "webhooks"},
+        TaskName.SWEEP: {"queue": QueueName.MAINTENANCE},
+        TaskName.DELIVER_DUE: {"queue": QueueName.WEBHOOKS},
+        TaskName.DELIVER: {"queue": QueueName.WEBHOOKS},
     },
     # The worker imports these modules for their tasks; the API only sends by name.
     "imports": ["workers.tasks", "workers.webhooks"],
@@ -59,13 +86,13 @@ CELERY_CONFIG = {
     "worker_send_task_events": True,
     "beat_schedule": {
         "sweep-stale-partitions": {
-            "task": "workers.tasks.sweep",
+            "task": TaskName.SWEEP,
             "schedule": timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS),
             # A sweep not started within its interval is superseded by the next one.
             "options": {"expires": settings.SWEEP_INTERVAL_SECONDS},
         },
         "deliver-due-webhooks": {
-            "task": "workers.webhooks.deliver_due",
+            "task": TaskName.DELIVER_DUE,
             "schedule": timedelta(seconds=settings.WEBHOOK_POLL_SECONDS),
             "options": {"expires": settings.WEBHOOK_POLL_SECONDS},
         },

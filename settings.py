@@ -34,6 +34,8 @@ SWEEP_QUEUED_AGE_SECONDS = _float("SWEEP_QUEUED_AGE_SECONDS", 3.0)
 WAKE_TTL_SECONDS = _int("WAKE_TTL_SECONDS", 30)
 BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
 
+# Loopback by default, for a developer's machine; the container image sets 0.0.0.0.
+API_HOST = os.environ.get("API_HOST", "127.0.0.1")
 API_PORT = _int("API_PORT", 8000)
 API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 64 * 1024)
 # The longest a client may ask the API to hold a request open with ``Prefer: wait=N``.
@@ -41,6 +43,7 @@ API_MAX_WAIT_SECONDS = _int("API_MAX_WAIT_SECONDS", 30)
 # How long the accept path waits for the broker before leaving the wake-up to the sweeper.
 BROKER_PUBLISH_TIMEOUT_SECONDS = _float("BROKER_PUBLISH_TIMEOUT_SECONDS", 1.0)
 
+FLOWER_ADDRESS = os.environ.get("FLOWER_ADDRESS", "127.0.0.1")
 FLOWER_PORT = _int("FLOWER_PORT", 5555)
 FLOWER_BASIC_AUTH = os.environ.get("FLOWER_BASIC_AUTH", "")
 

@@ -1,45 +1,64 @@
 """The HTTP API: validates requests, records them as queued transactions, and answers 202.
 
-It never changes a balance; the workers do. ``create_app`` is the application factory.
+It never changes a balance; the workers do. ``create_app`` is the application factory, and the
+one door for configuration: everything a request reads comes from ``app.config``, filled from
+``settings`` and then from the ``config`` the caller passes.
 """
 
 from flask import Flask
 
 import settings
 from api.extensions.database import Database
-from api.extensions.smorest import Api, document_one_of
+from api.extensions.smorest import Api, document_bounds, document_one_of
+from api.extensions.wakeups import init_wakeups
 from api.resources.health.routes import blp as health
+from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
-from api.resources.transfers.routes import blp as transfers
 from api.resources.wallets.routes import blp as wallets
 from api.resources.webhooks.routes import blp as webhooks
 
 
+def settings_config() -> dict:
+    """What the API reads of the settings, under the names ``app.config`` holds them."""
+    return {
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "PARTITIONS": settings.PARTITIONS,
+        "API_THREADS": settings.API_THREADS,
+        "API_MAX_WAIT_SECONDS": settings.API_MAX_WAIT_SECONDS,
+        "API_MAX_BATCH_BODY_BYTES": settings.API_MAX_BATCH_BODY_BYTES,
+        "API_MAX_BATCH_ITEMS": settings.API_MAX_BATCH_ITEMS,
+        "MAX_CONTENT_LENGTH": settings.API_MAX_BODY_BYTES,
+        "BROKER_PUBLISH_TIMEOUT_SECONDS": settings.BROKER_PUBLISH_TIMEOUT_SECONDS,
+        "WAKE_TTL_SECONDS": settings.WAKE_TTL_SECONDS,
+        "WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
+        "WEBHOOK_ALLOW_PRIVATE": settings.WEBHOOK_ALLOW_PRIVATE,
+    }
+
+
+OPENAPI = {
+    "API_TITLE": "Wallet",
+    "API_VERSION": "1.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+
+
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app; ``config`` overrides settings (tests pass their own ``DATABASE_URL``)."""
+    """Build the app; ``config`` overrides settings (tests pass their own ``DATABASE_URL``, ``REDIS_URL``...)."""
     app = Flask(__name__)
-    app.config.from_mapping(
-        DATABASE_URL=settings.DATABASE_URL,
-        REDIS_URL=settings.REDIS_URL,
-        PARTITIONS=settings.PARTITIONS,
-        API_THREADS=settings.API_THREADS,
-        API_MAX_WAIT_SECONDS=settings.API_MAX_WAIT_SECONDS,
-        API_MAX_BATCH_BODY_BYTES=settings.API_MAX_BATCH_BODY_BYTES,
-        MAX_CONTENT_LENGTH=settings.API_MAX_BODY_BYTES,
-        API_TITLE="Wallet",
-        API_VERSION="1.0",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-    )
+    app.config.from_mapping(settings_config(), **OPENAPI)
     app.config.update(config or {})
     # Keys in the order ledger.representation writes them, not sorted.
     app.json.sort_keys = False
     Database(app)
+    init_wakeups(app)
     api = Api(app)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
-    for blueprint in (wallets, transfers, transactions, health, webhooks):
+    api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
+    for blueprint in (wallets, movements, transactions, health, webhooks):
         api.register_blueprint(blueprint)
     return app

@@ -7,7 +7,7 @@ after the fork.
 
 import settings
 
-bind = f"0.0.0.0:{settings.API_PORT}"
+bind = f"{settings.API_HOST}:{settings.API_PORT}"
 worker_class = "gthread"
 workers = settings.API_WORKERS
 threads = settings.API_THREADS

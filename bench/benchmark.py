@@ -14,7 +14,6 @@ from sqlalchemy import Engine, text
 import settings
 from bench import counters
 from bench.config import BenchConfig
-from bench.databases import fresh_database
 from bench.load import LoadResult, offer_at_rate, offer_batches
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
@@ -24,6 +23,7 @@ from bench.progress import Progress
 from bench.report import write
 from bench.system import System, flush_redis
 from bench.workloads import WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
+from devtools.databases import fresh_database
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
 

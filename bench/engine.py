@@ -13,7 +13,7 @@ import time
 from sqlalchemy import insert, make_url
 
 import settings
-from bench.databases import fresh_database
+from devtools.databases import fresh_database
 from ledger.accept import TransactionRequest, record_transactions
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify

@@ -12,7 +12,7 @@ import subprocess
 
 from sqlalchemy import make_url
 
-from bench.databases import recreate_database
+from devtools.databases import create_database, drop_database
 
 TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
 
@@ -21,7 +21,8 @@ def pgbench_tps(server_url: str, database: str, *, scale: int, clients: int, thr
     """Initialise ``database`` at ``scale`` and return the tps of a ``seconds`` long run."""
     executable = shutil.which("pgbench") or "/usr/bin/pgbench"
     url = make_url(server_url).set(database=database)
-    recreate_database(url.render_as_string(hide_password=False))
+    drop_database(url)
+    create_database(url)
     connection = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     env = {**os.environ}
     if url.password:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 import redis
 import requests
 
+import settings
 from bench.config import BenchConfig
-from bench.processes import Process, celery_command
-from workers.routing import worker_queues
+from devtools.processes import Process
+from workers import commands
 
 START_TIMEOUT = 60.0
 
@@ -55,33 +56,10 @@ class System:
             env,
         )
         self.workers = [
-            Process(
-                celery_command(
-                    "worker",
-                    "-Q",
-                    worker_queues(i, config.ledger_workers),
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    "1",
-                    "-n",
-                    f"ledger{i}@%h",
-                    "--loglevel",
-                    "INFO",
-                    # Nothing to synchronise with at startup; these only slow the start down.
-                    "--without-mingle",
-                    "--without-gossip",
-                ),
-                logs / f"ledger{i}.log",
-                env,
-            )
+            Process(commands.ledger_worker(i, config.ledger_workers, settings.PARTITIONS), logs / f"ledger{i}.log", env)
             for i in range(config.ledger_workers)
         ]
-        self.beat = Process(
-            celery_command("beat", "-s", str(logs / "celerybeat-schedule"), "--loglevel", "INFO"),
-            logs / "beat.log",
-            env,
-        )
+        self.beat = Process(commands.beat(str(logs / "celerybeat-schedule")), logs / "beat.log", env)
 
     @property
     def processes(self) -> list[Process]:

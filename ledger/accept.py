@@ -15,19 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ledger.enums import ROLES, AccountType, TransactionType
 from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
 from ledger.models import Transaction, Wallet
 from ledger.partitions import partition_of
 
 # One fixed client until authentication exists; idempotency keys are unique per client.
 DEFAULT_CLIENT = "default"
-
-# Which account type may stand on each side of each kind of movement.
-ROLES = {
-    "deposit": ("provider", "user"),
-    "withdraw": ("user", "provider"),
-    "transfer": ("user", "user"),
-}
 
 
 # The whole batch travels as one JSON parameter: one statement to plan whatever the batch size,
@@ -51,7 +45,7 @@ INSERT_QUEUED = text(
 
 @dataclass(frozen=True)
 class TransactionRequest:
-    type: str
+    type: TransactionType
     debit_user_id: str
     credit_user_id: str
     amount: int
@@ -123,7 +117,7 @@ def record_transactions(
 def _wallets_for(session: Session, requests: list[TransactionRequest]) -> dict[str, Wallet]:
     user_ids = {r.debit_user_id for r in requests} | {r.credit_user_id for r in requests}
     found = session.scalars(select(Wallet).where(Wallet.user_id.in_(user_ids))).all()
-    wallets = {w.user_id: w for w in found if w.acnt_type != "system"}
+    wallets = {w.user_id: w for w in found if w.acnt_type != AccountType.SYSTEM}
     for request in requests:
         for user_id in (request.debit_user_id, request.credit_user_id):
             if user_id not in wallets:
@@ -139,7 +133,7 @@ def _row(request: TransactionRequest, wallets: dict[str, Wallet], partitions: in
     for wallet, role in ((debit, debit_role), (credit, credit_role)):
         if wallet.acnt_type != role:
             raise InvalidRequest(f"not_a_{role}_wallet", f"{request.type}: {wallet.user_id!r} is not a {role} wallet")
-    customer = credit if request.type == "deposit" else debit
+    customer = credit if request.type == TransactionType.DEPOSIT else debit
     return {
         "id": uuid.uuid4(),
         "type": request.type,

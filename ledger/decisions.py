@@ -6,6 +6,8 @@ No database here, so the rules can be read in one place and tested against a mod
 import uuid
 from dataclasses import dataclass
 
+from ledger.enums import AccountType, FailureCode, TransactionStatus, WalletStatus
+
 
 @dataclass(frozen=True)
 class QueuedTransaction:
@@ -74,23 +76,23 @@ def decide(
         debit, credit = wallets[txn.debit_wallet_id], wallets[txn.credit_wallet_id]
         failure = _failure(txn, debit, credit)
         if failure is not None:
-            decisions.append(Decision(txn.id, "rejected", *failure))
+            decisions.append(Decision(txn.id, TransactionStatus.REJECTED, *failure))
             continue
         debit.balance -= txn.amount
         credit.balance += txn.amount
         postings.append(Posting(txn.id, debit.id, -txn.amount, debit.balance))
         postings.append(Posting(txn.id, credit.id, txn.amount, credit.balance))
-        decisions.append(Decision(txn.id, "applied"))
+        decisions.append(Decision(txn.id, TransactionStatus.APPLIED))
     return decisions, postings
 
 
 def _failure(txn: QueuedTransaction, debit: WalletState, credit: WalletState) -> tuple[str, str] | None:
     for wallet in (debit, credit):
-        if wallet.status != "active":
-            return "wallet_inactive", f"wallet {wallet.id} is {wallet.status}"
+        if wallet.status != WalletStatus.ACTIVE:
+            return FailureCode.WALLET_INACTIVE, f"wallet {wallet.id} is {wallet.status}"
     for wallet in (debit, credit):
         if wallet.currency != txn.currency:
-            return "currency_mismatch", f"wallet {wallet.id} holds {wallet.currency}, not {txn.currency}"
-    if debit.acnt_type != "system" and debit.balance < txn.amount:
-        return "insufficient_funds", f"balance {debit.balance} is less than {txn.amount}"
+            return FailureCode.CURRENCY_MISMATCH, f"wallet {wallet.id} holds {wallet.currency}, not {txn.currency}"
+    if debit.acnt_type != AccountType.SYSTEM and debit.balance < txn.amount:
+        return FailureCode.INSUFFICIENT_FUNDS, f"balance {debit.balance} is less than {txn.amount}"
     return None

@@ -1,4 +1,4 @@
-"""The ledger's invariants, checked from the rows alone (DESIGN.md section 2).
+"""The ledger's invariants, checked from the rows alone (docs/architecture.md, "Invariants").
 
 Each check is an independent SQL query that trusts nothing the engine wrote about itself: a
 balance changed behind the ledger's back disagrees with the sum of its entries and is named.

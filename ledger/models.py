@@ -7,13 +7,7 @@ from sqlalchemy import BigInteger, FetchedValue, ForeignKey, SmallInteger, Strin
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-TRANSACTION_TYPES = ("deposit", "withdraw", "transfer")
-TRANSACTION_STATUSES = ("queued", "applied", "rejected")
-ACCOUNT_TYPES = ("user", "provider", "system")
-WALLET_STATUSES = ("active", "inactive", "suspended")
-FAILURE_CODES = ("insufficient_funds", "wallet_inactive", "currency_mismatch", "wallet_not_found")
-MAX_AMOUNT = 10**15
-
+from ledger.enums import TransactionStatus
 
 # Defaults live in the migrations; FetchedValue tells the ORM to read them back after an insert.
 DB_DEFAULT = FetchedValue()
@@ -64,7 +58,7 @@ class Transaction(Base):
 
     @property
     def applied_at(self) -> datetime | None:
-        return self.decided_at if self.status == "applied" else None
+        return self.decided_at if self.status == TransactionStatus.APPLIED else None
 
 
 class Entry(Base):

@@ -3,8 +3,8 @@
 One batch is one database transaction: take the partition's advisory lock, read up to
 ``batch_size`` queued rows, lock every wallet they touch, decide them in memory (ledger.decisions),
 then write each touched balance once, all entries in one insert, all statuses in one update, and
-the webhook outbox rows, and commit once. N transactions cost one commit, which is what makes a
-single hot wallet as fast as uniform traffic.
+whatever the caller's hook writes in the same transaction (the webhook outbox), and commit once.
+N transactions cost one commit, which is what makes a single hot wallet as fast as uniform traffic.
 """
 
 import json
@@ -12,14 +12,15 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import outbox
 from ledger.decisions import Decision, Posting, QueuedTransaction, WalletState, decide
+from ledger.enums import TransactionStatus
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,11 @@ ADVISORY_LOCK_NAMESPACE = 0x57414C  # "WAL"
 # Deadlock and serialization failure: the batch is rolled back whole and can simply run again.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 MAX_ATTEMPTS = 5
+
+# Writes what must exist if and only if the batch's decisions do (the webhook outbox), inside the
+# batch's database transaction, before its commit; returns how many rows it wrote. The engine
+# knows nothing of who subscribes.
+DecisionHook = Callable[[Session, list[Decision]], int]
 
 
 class ConcurrentApply(Exception):
@@ -55,6 +61,7 @@ def drain_partition(
     *,
     batch_size: int = 1000,
     max_seconds: float = 5.0,
+    on_decided: DecisionHook | None = None,
 ) -> DrainResult:
     """Apply batches until the partition has no queued rows or ``max_seconds`` have passed.
 
@@ -64,11 +71,12 @@ def drain_partition(
     result = DrainResult()
     deadline = time.monotonic() + max_seconds
     while True:
-        batch = _apply_with_retry(session_factory, partition, batch_size)
+        batch = _apply_with_retry(session_factory, partition, batch_size, on_decided)
         result.batches += 1
         result.events += batch.events
         for decision in batch.decisions:
-            (result.applied if decision.status == "applied" else result.rejected).append(decision.transaction_id)
+            applied = decision.status == TransactionStatus.APPLIED
+            (result.applied if applied else result.rejected).append(decision.transaction_id)
         if len(batch.decisions) < batch_size:
             return result
         if time.monotonic() >= deadline:
@@ -76,11 +84,13 @@ def drain_partition(
             return result
 
 
-def _apply_with_retry(session_factory: sessionmaker[Session], partition: int, batch_size: int) -> BatchResult:
+def _apply_with_retry(
+    session_factory: sessionmaker[Session], partition: int, batch_size: int, on_decided: DecisionHook | None
+) -> BatchResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with session_factory() as session, session.begin():
-                return apply_batch(session, partition, batch_size)
+                return apply_batch(session, partition, batch_size, on_decided)
         except DBAPIError as exc:
             sqlstate = getattr(exc.orig, "pgcode", None)
             if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
@@ -90,7 +100,9 @@ def _apply_with_retry(session_factory: sessionmaker[Session], partition: int, ba
     raise AssertionError("unreachable")
 
 
-def apply_batch(session: Session, partition: int, batch_size: int) -> BatchResult:
+def apply_batch(
+    session: Session, partition: int, batch_size: int, on_decided: DecisionHook | None = None
+) -> BatchResult:
     """Decide and write one batch inside the caller's database transaction; the caller commits."""
     session.execute(
         text("SELECT pg_advisory_xact_lock(:ns, :partition)"),
@@ -106,7 +118,7 @@ def apply_batch(session: Session, partition: int, batch_size: int) -> BatchResul
     _write_balances(session, changed)
     _write_entries(session, postings)
     _write_statuses(session, decisions)
-    events = outbox.record_events(session, decisions)
+    events = on_decided(session, decisions) if on_decided is not None else 0
     return BatchResult(decisions, events)
 
 

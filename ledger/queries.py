@@ -8,7 +8,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from ledger.errors import WalletNotFound
+from ledger.enums import TransactionStatus
+from ledger.errors import TransactionNotFound, WalletNotFound
 from ledger.models import Entry, Transaction, Wallet
 
 T = TypeVar("T")
@@ -27,8 +28,15 @@ def get_wallet(session: Session, user_id: str) -> Wallet:
     return wallet
 
 
-def get_transaction(session: Session, transaction_id: uuid.UUID) -> Transaction | None:
-    return session.get(Transaction, transaction_id)
+def get_transaction(session: Session, transaction_id: uuid.UUID) -> Transaction:
+    transaction = session.get(Transaction, transaction_id)
+    if transaction is None:
+        raise TransactionNotFound(transaction_id)
+    return transaction
+
+
+def transaction_exists(session: Session, transaction_id: uuid.UUID) -> bool:
+    return session.scalar(select(Transaction.seq).where(Transaction.id == transaction_id)) is not None
 
 
 def list_transactions(
@@ -89,7 +97,7 @@ def stale_partitions(session: Session, older_than: timedelta) -> list[int]:
     """Partitions holding a ``queued`` row older than ``older_than``: their wake-up was lost."""
     query = (
         select(Transaction.partition)
-        .where(Transaction.status == "queued", Transaction.created_at < func.now() - older_than)
+        .where(Transaction.status == TransactionStatus.QUEUED, Transaction.created_at < func.now() - older_than)
         .distinct()
         .order_by(Transaction.partition)
     )

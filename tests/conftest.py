@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.databases import fresh_database
+from devtools.databases import fresh_database
+from ledger.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test")
@@ -43,7 +44,7 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url, pool_size=20, max_overflow=10)
+    engine = make_engine(database_url, pool_size=20, max_overflow=10)
     yield engine
     engine.dispose()
 

@@ -12,19 +12,21 @@ import logging
 from datetime import timedelta
 
 import settings
+from celeryconfig import QueueName, TaskName
 from ledger.posting import drain_partition
 from ledger.queries import stale_partitions
-from workers import wakeups
+from webhooks.outbox import record_events
 from workers.app import celery_app, session_factory
+from workers.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
-DELIVER_DUE_TASK = "workers.webhooks.deliver_due"
+wakeups = Wakeups.from_settings()
 
 
-@celery_app.task(name="workers.tasks.drain")
+@celery_app.task(name=TaskName.DRAIN)
 def drain(partition: int) -> dict:
-    """Apply the partition's queued transactions in order; sent by ``wakeups.wake`` to ``ledger.pNN``."""
+    """Apply the partition's queued transactions in order; sent by ``Wakeups.wake`` to ``ledger.pNN``."""
     # Before reading: a request committed from here on finds no key and publishes a new wake-up.
     wakeups.drain_started(partition)
     result = drain_partition(
@@ -32,13 +34,14 @@ def drain(partition: int) -> dict:
         partition,
         batch_size=settings.APPLY_BATCH_SIZE,
         max_seconds=settings.DRAIN_MAX_SECONDS,
+        on_decided=record_events,
     )
     if not result.exhausted:
         # Out of time with rows left: queue behind the other partitions of this worker.
         wakeups.wake([partition])
     if result.events:
         try:
-            wakeups.publish(DELIVER_DUE_TASK, "webhooks")
+            wakeups.publish(TaskName.DELIVER_DUE, QueueName.WEBHOOKS)
         except Exception:
             log.warning("could not nudge webhook delivery; its beat schedule will", exc_info=True)
     return {
@@ -49,7 +52,7 @@ def drain(partition: int) -> dict:
     }
 
 
-@celery_app.task(name="workers.tasks.sweep")
+@celery_app.task(name=TaskName.SWEEP)
 def sweep() -> list[int]:
     """Wake every partition holding a row queued for too long: its wake-up was lost."""
     with session_factory()() as session:

@@ -9,7 +9,9 @@ import logging
 import uuid
 
 import settings
-from ledger.webhook_delivery import Claim, DeliveryPolicy, claim_due, deliver_message
+from celeryconfig import TaskName
+from webhooks.delivery import Claim, DeliveryPolicy, claim_due, deliver_message
+from webhooks.transport import HttpTransport
 from workers.app import celery_app, session_factory
 
 log = logging.getLogger(__name__)
@@ -24,11 +26,11 @@ def policy() -> DeliveryPolicy:
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
         schedule=settings.WEBHOOK_RETRY_SCHEDULE,
         lease_seconds=settings.WEBHOOK_LEASE_SECONDS,
-        allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
+        transport=HttpTransport(settings.WEBHOOK_TIMEOUT_SECONDS, settings.WEBHOOK_ALLOW_PRIVATE),
     )
 
 
-@celery_app.task(name="workers.webhooks.deliver_due")
+@celery_app.task(name=TaskName.DELIVER_DUE)
 def deliver_due() -> int:
     """Lease the due outbox rows and send one ``deliver`` each; beat runs it, so does a drain with events."""
     with session_factory()() as session, session.begin():
@@ -41,7 +43,7 @@ def deliver_due() -> int:
     return len(claims)
 
 
-@celery_app.task(name="workers.webhooks.deliver", bind=True)
+@celery_app.task(name=TaskName.DELIVER, bind=True)
 def deliver(self, message_id: str) -> str:
     """POST one event and record the attempt; the outcome ('delivered', 'retry', ...) is logged by Celery."""
     claim = Claim(uuid.UUID(message_id), uuid.UUID(self.request.id))

@@ -1,40 +1,36 @@
-"""Everything that customises flask-smorest, in one place: Api, Blueprint, base Schema, errors.
+"""Everything that customises flask-smorest, in one place: Api, Blueprint, base Schema, parser.
 
-Every error leaves as an RFC 9457 problem (``application/problem+json``) with a stable machine
-``code``: validation errors are 400 (not webargs' 422), a database that cannot be reached is 503
-with ``Retry-After`` (never 500), and an unexpected exception is a 500 that shows nothing of its
-cause; the cause goes to the log.
+Validation errors are 400 problems (not webargs' 422); the error answers themselves are built in
+``api.extensions.problems``.
 """
 
 import functools
 import http
 import json
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Response, current_app, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from api.extensions.problems import (
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    handle_database_error,
+    handle_ledger_error,
+    handle_problem,
+    handle_unexpected_error,
+    problem_response,
+)
 from ledger.errors import LedgerError
 
-log = logging.getLogger(__name__)
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-# Seconds a client is asked to wait before retrying when PostgreSQL cannot be reached.
-RETRY_AFTER_SECONDS = 2
-LEDGER_ERROR_STATUS = {
-    "wallet_not_found": 404,
-    "wallet_exists": 409,
-    "idempotency_key_reused": 409,
-}
 # Stable codes for the HTTP errors raised by Flask and Werkzeug themselves.
 HTTP_ERROR_CODES = {
     400: "bad_request",
@@ -43,41 +39,6 @@ HTTP_ERROR_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
 }
-
-
-class Problem(Exception):
-    """An error answer decided by the application: raise it anywhere in a request."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        detail: str,
-        *,
-        errors: dict | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-        self.errors, self.headers = errors, headers or {}
-
-
-def problem_response(
-    status: int, code: str, detail: str, *, errors: dict | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    body = {
-        # A URN: stable and unique per code, without promising a page that does not exist.
-        "type": f"urn:wallet:problem:{code}",
-        "title": code.replace("_", " ").capitalize(),
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
-    response.headers.update(headers or {})
-    return response
 
 
 class Parser(FlaskParser):
@@ -129,6 +90,20 @@ def max_body(config_key: str) -> Callable[[Callable], Callable]:
 class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
+
+
+class BoundedList(ma.fields.List):
+    """A List whose most items is a setting (``config_key``), refused before any item is loaded."""
+
+    def __init__(self, inner: ma.fields.Field, *, config_key: str, **kwargs) -> None:
+        super().__init__(inner, validate=ma.validate.Length(min=1), **kwargs)
+        self.config_key = config_key
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        most = current_app.config[self.config_key]
+        if isinstance(value, list) and len(value) > most:
+            raise ma.ValidationError(f"Must hold at most {most} items.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ProblemSchema(Schema):
@@ -185,39 +160,20 @@ class Api(flask_smorest.Api):
         return problem_response(error.code, code, error.description, headers=headers)
 
 
-def handle_problem(error: Problem) -> Response:
-    return problem_response(error.status, error.code, error.detail, errors=error.errors, headers=error.headers)
-
-
-def handle_ledger_error(error: LedgerError) -> Response:
-    return problem_response(LEDGER_ERROR_STATUS.get(error.code, 400), error.code, error.detail)
-
-
-def handle_database_error(error: Exception) -> Response:
-    unreachable = isinstance(error, OperationalError | InterfaceError | PoolTimeout) or getattr(
-        error, "connection_invalidated", False
-    )
-    if not unreachable:
-        return handle_unexpected_error(error)
-    log.warning("database unavailable: %s", error.__class__.__name__, exc_info=True)
-    return problem_response(
-        503,
-        "database_unavailable",
-        "the database cannot be reached; retry later",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
-
-
-def handle_unexpected_error(error: Exception) -> Response:
-    log.exception("unexpected error", exc_info=error)
-    return problem_response(500, "internal_error", "an unexpected error occurred; it has been logged")
-
-
 def _without_location(messages: dict) -> Any:
     """webargs keys errors by location ({"json": {...}}); a request has one failing location."""
     if len(messages) == 1:
         return next(iter(messages.values()))
     return messages
+
+
+def document_bounds(config: Mapping[str, Any]) -> Callable[..., dict]:
+    """apispec attribute function documenting each BoundedList's ``maxItems`` from this app's config."""
+
+    def attribute(converter: OpenAPIConverter, field: ma.fields.Field, **kwargs) -> dict:
+        return {"maxItems": config[field.config_key]} if isinstance(field, BoundedList) else {}
+
+    return attribute
 
 
 def document_one_of(converter: OpenAPIConverter, field: ma.fields.Field, **kwargs) -> dict:

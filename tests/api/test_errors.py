@@ -6,6 +6,8 @@ import pytest
 from flask import Flask
 
 from api import create_app
+from api.extensions.problems import status_of
+from ledger.errors import LedgerError
 from tests.api.problems import assert_problem
 
 # Nothing listens here: the database is down, as far as the app can tell.
@@ -145,3 +147,29 @@ def test_unexpected_error_is_a_500_that_tells_nothing(clean_db, database_url, ca
     problem = assert_problem(response, 500, "internal_error")
     assert "secret" not in json.dumps(problem) and "RuntimeError" not in json.dumps(problem)
     assert "secret internals" in caplog.text
+
+
+def _subclasses(cls: type) -> set[type]:
+    return {sub for direct in cls.__subclasses__() for sub in {direct, *_subclasses(direct)}}
+
+
+def test_every_domain_error_has_an_http_status() -> None:
+    # Imported by the app: every package that defines domain errors is loaded by now.
+    unmapped = sorted(cls.__name__ for cls in _subclasses(LedgerError) if status_of(cls) is None)
+    assert unmapped == []
+
+
+def test_an_unmapped_domain_error_is_a_logged_500_not_a_silent_400(clean_db, database_url, caplog) -> None:
+    class Unmapped(LedgerError):
+        code = "unmapped"
+
+    app = create_app({"DATABASE_URL": database_url})
+
+    def raises():
+        raise Unmapped("a new error nobody mapped")
+
+    app.add_url_rule("/unmapped", view_func=raises)
+    response = app.test_client().get("/unmapped")
+    app.extensions["database"].engine.dispose()
+    assert_problem(response, 500, "internal_error")
+    assert "a new error nobody mapped" in caplog.text

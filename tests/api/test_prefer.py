@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from api import create_app
-from api.prefer import wait_preference
+from api.shared.prefer import wait_preference
 
 
 @pytest.fixture(scope="module")

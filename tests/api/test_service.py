@@ -3,8 +3,8 @@
 import pytest
 
 from api import create_app
-from api.resources.transactions.schemas import TransactionSchema
 from api.resources.wallets.schemas import WalletSchema
+from api.shared.transactions import TransactionSchema
 from ledger.queries import get_transaction, get_wallet
 from ledger.representation import transaction_as_dict, wallet_as_dict
 from tests.api.problems import assert_problem

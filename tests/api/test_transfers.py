@@ -9,7 +9,7 @@ from ledger.partitions import partition_of
 from ledger.queries import get_transaction
 from ledger.representation import transaction_as_dict
 from tests.api.problems import assert_problem
-from workers import wakeups
+from workers.wakeups import Wakeups, wake_key
 
 
 @pytest.fixture
@@ -46,10 +46,9 @@ def test_money_route_answers_202_with_the_queued_transaction(client, alice, coun
     assert client.get(response.headers["Location"]).get_json() == transaction
 
 
-def test_optional_fields_are_kept(client, alice, make_wallet, monkeypatch) -> None:
+def test_optional_fields_are_kept(app, client, alice, make_wallet) -> None:
     # A callback needs a signing secret; a loopback URL needs private addresses allowed (no DNS in tests).
-    monkeypatch.setattr(settings, "WEBHOOK_SECRET", "whsec_dGVzdC1zZWNyZXQtZm9yLWFwaS10ZXN0cw==")
-    monkeypatch.setattr(settings, "WEBHOOK_ALLOW_PRIVATE", True)
+    app.config.update(WEBHOOK_SECRET="whsec_dGVzdC1zZWNyZXQtZm9yLWFwaS10ZXN0cw==", WEBHOOK_ALLOW_PRIVATE=True)
     make_wallet("acme-bank", "provider")
     body = {
         "user_id": "alice",
@@ -66,13 +65,12 @@ def test_optional_fields_are_kept(client, alice, make_wallet, monkeypatch) -> No
 
 def test_the_payers_partition_is_woken_after_the_commit(client, alice, clean_redis) -> None:
     client.post("/wallets/transfer", json={"from_user_id": "alice", "to_user_id": "bob", "amount": 1})
-    assert clean_redis.exists(wakeups.wake_key(partition_of("alice", settings.PARTITIONS)))
+    assert clean_redis.exists(wake_key(partition_of("alice", settings.PARTITIONS)))
 
 
-def test_broker_down_is_not_the_clients_problem(client, alice, count, monkeypatch) -> None:
-    monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(wakeups, "_current", None)
-    response = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 1})
+def test_broker_down_is_not_the_clients_problem(app, alice, count) -> None:
+    app.extensions["wakeups"] = Wakeups("redis://127.0.0.1:1/0", publish_timeout=0.5, ttl=30)
+    response = app.test_client().post("/wallets/deposit", json={"user_id": "alice", "amount": 1})
     assert response.status_code == 202
     assert count("transactions") == 1
 

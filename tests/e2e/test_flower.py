@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from workers import wakeups
+from workers.tasks import wakeups
 
 DEADLINE_SECONDS = 30
 

@@ -5,10 +5,10 @@ import pytest
 
 import settings
 from api import create_app
+from celeryconfig import ledger_queue as queue_for
 from ledger.invariants import verify
 from tests.e2e.workload import Storm, assert_every_request_applied_once, assert_money_conserved
-from workers import wakeups
-from workers.routing import queue_for
+from workers.wakeups import DRAINS_RUN
 
 REQUESTS = 2_000
 THREADS = 8
@@ -42,7 +42,7 @@ def test_storm_is_applied_exactly_once_with_few_tasks(
 
     # Counted by the workers themselves (inspect stats); sweeps are not drains.
     drains = ledger_workers.tasks_run(DRAIN)
-    assert int(clean_redis.get(wakeups.DRAINS_RUN)) == drains  # the counter the bench reads agrees
+    assert int(clean_redis.get(DRAINS_RUN)) == drains  # the counter the bench reads agrees
     per_transaction = (drains - before) / REQUESTS
     record_property("drain_tasks_per_transaction", round(per_transaction, 3))
     # Workers that keep up drain a partition as soon as it is woken, so a drain carries what

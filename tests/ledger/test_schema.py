@@ -1,10 +1,14 @@
 """The database itself refuses bad money rows, whatever code wrote them."""
 
+import re
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bench.databases import migrate
+from devtools.databases import migrate
+from ledger.enums import AccountType, FailureCode, TransactionStatus, TransactionType, WalletStatus
+from webhooks.models import DeliveryStatus, EndpointStatus, EventType
 
 
 def _refused(engine: Engine, *statements: str) -> str:
@@ -87,3 +91,24 @@ def test_migrating_again_changes_nothing(clean_db: Engine, database_url: str) ->
     before = snapshot()
     migrate(database_url)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("constraint", "enum"),
+    [
+        ("transactions_type_known", TransactionType),
+        ("transactions_status_known", TransactionStatus),
+        ("transactions_failure_code_known", FailureCode),
+        ("wallets_acnt_type_known", AccountType),
+        ("wallets_status_known", WalletStatus),
+        ("webhook_messages_event_known", EventType),
+        ("webhook_messages_status_known", DeliveryStatus),
+        ("webhook_endpoints_status_known", EndpointStatus),
+    ],
+)
+def test_check_constraints_allow_exactly_the_names_the_code_uses(clean_db: Engine, constraint: str, enum) -> None:
+    with clean_db.connect() as conn:
+        definition = conn.execute(
+            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"), {"name": constraint}
+        ).scalar_one()
+    assert set(re.findall(r"'([^']+)'::text", definition)) == {member.value for member in enum}

@@ -16,17 +16,18 @@ from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-import settings
 from api import create_app
-from bench.processes import Process, celery_command
+from devtools.processes import Process
 from ledger.accept import create_wallet
 from ledger.opening import open_balance
-from ledger.webhook_endpoints import new_secret
 from tests.fixtures.services import HOSTNAME, START_TIMEOUT, LedgerWorkers
+from webhooks.endpoints import new_secret
+from workers import commands
 from workers.app import celery_app
 
 # Ports the receiver may listen on (the first free one is used); TEST_WEBHOOK_PORT moves them.
@@ -146,7 +147,8 @@ def webhook_secret() -> str:
 
 @pytest.fixture(autouse=True)
 def webhook_env(monkeypatch: pytest.MonkeyPatch, webhook_secret: str) -> dict[str, str]:
-    """The webhook settings of this test, for this process and every process it starts from now.
+    """The webhook settings of this test, for every process it starts from now (the API in this
+    process gets them through its config, see ``app``).
 
     Autouse, so it is in place before any fixture builds a worker process (which copies the
     environment when it is built).
@@ -154,8 +156,6 @@ def webhook_env(monkeypatch: pytest.MonkeyPatch, webhook_secret: str) -> dict[st
     env = {**FAST_WEBHOOK_ENV, "WEBHOOK_SECRET": webhook_secret}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(settings, "WEBHOOK_SECRET", webhook_secret)
-    monkeypatch.setattr(settings, "WEBHOOK_ALLOW_PRIVATE", True)
     return env
 
 
@@ -164,24 +164,7 @@ class WebhooksWorker:
 
     def __init__(self, log_dir: Path) -> None:
         self.name = f"webhooks@{HOSTNAME}"
-        self.process = Process(
-            celery_command(
-                "worker",
-                "-Q",
-                "webhooks",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "8",
-                "-n",
-                self.name,
-                "--loglevel",
-                "INFO",
-                "--without-mingle",
-                "--without-gossip",
-            ),
-            log_dir / "webhooks.log",
-        )
+        self.process = Process(commands.webhooks_worker(), log_dir / "webhooks.log")
 
     def start(self) -> None:
         self.process.start()
@@ -228,8 +211,21 @@ def funded(session: Session) -> Callable[..., str]:
 
 
 @pytest.fixture
-def client(clean_db: Engine, clean_redis: redis.Redis, database_url: str) -> Iterator[FlaskClient]:
-    """The API, in this process, on the test database and broker."""
-    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True})
-    yield app.test_client()
+def app(clean_db: Engine, clean_redis: redis.Redis, database_url: str, webhook_secret: str) -> Iterator[Flask]:
+    """The API, in this process, on the test database and broker, signing with this test's secret."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "WEBHOOK_SECRET": webhook_secret,
+            "WEBHOOK_ALLOW_PRIVATE": True,
+            "TESTING": True,
+        }
+    )
+    yield app
     app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

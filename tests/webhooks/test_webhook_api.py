@@ -2,8 +2,6 @@
 
 import pytest
 
-import settings
-
 PROBLEM = "application/problem+json"
 REFUSED_URLS = [
     "http://127.0.0.1/hook",
@@ -14,9 +12,9 @@ REFUSED_URLS = [
 
 
 @pytest.fixture
-def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+def strict(app) -> None:
     """Production's setting: private, loopback and metadata addresses are refused."""
-    monkeypatch.setattr(settings, "WEBHOOK_ALLOW_PRIVATE", False)
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
 
 
 def test_register_shows_the_secret_once(client):
@@ -112,8 +110,8 @@ def test_allowed_private_urls_are_accepted_in_development(client, funded):
     assert answer.status_code == 202, answer.get_json()
 
 
-def test_callback_url_without_a_server_secret_is_refused(client, funded, monkeypatch):
-    monkeypatch.setattr(settings, "WEBHOOK_SECRET", "")
+def test_callback_url_without_a_server_secret_is_refused(app, client, funded):
+    app.config["WEBHOOK_SECRET"] = ""
     funded("alice", 100)
     funded("bob")
     answer = client.post(

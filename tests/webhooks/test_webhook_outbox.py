@@ -5,7 +5,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.accept import TransactionRequest, record_transactions
 from ledger.posting import apply_batch, drain_partition
-from ledger.webhook_endpoints import register_endpoint
+from webhooks.endpoints import register_endpoint
+from webhooks.outbox import record_events
 
 CALLBACK = "http://127.0.0.1:8030/callback"
 
@@ -13,7 +14,7 @@ CALLBACK = "http://127.0.0.1:8030/callback"
 def accept_and_drain(session: Session, session_factory: sessionmaker, *requests: TransactionRequest):
     accepted = record_transactions(session, list(requests), partitions=1)
     session.commit()
-    result = drain_partition(session_factory, 0, batch_size=1000, max_seconds=60)
+    result = drain_partition(session_factory, 0, batch_size=1000, max_seconds=60, on_decided=record_events)
     return [a.transaction.id for a in accepted], result
 
 
@@ -92,7 +93,7 @@ def test_an_event_exists_only_if_its_decision_was_committed(session, session_fac
     session.commit()
     with session_factory() as other:
         other.begin()
-        batch = apply_batch(other, 0, 1000)
+        batch = apply_batch(other, 0, 1000, record_events)
         assert batch.events == 1
         other.rollback()
     assert messages(session) == []

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 import pytest
 
 import settings
-from ledger.webhook_retries import DELIVERED, DISABLE, FAIL, JITTER, RETRY, parse_retry_after, retry_delay, verdict
+from webhooks.retries import DELIVERED, DISABLE, FAIL, JITTER, RETRY, parse_retry_after, retry_delay, verdict
 
 
 @pytest.mark.parametrize(
@@ -52,9 +52,9 @@ def test_retry_after_is_honoured_up_to_the_longest_scheduled_delay():
 
 
 def test_parse_retry_after():
-    now = datetime(2026, 1, 1, tzinfo=UTC)
+    now = datetime.now(UTC)
     assert parse_retry_after("120") == 120
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90
-    assert parse_retry_after(format_datetime(now - timedelta(seconds=90), usegmt=True), now) == 0
+    assert 85 <= parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True)) <= 90
+    assert parse_retry_after(format_datetime(now - timedelta(seconds=90), usegmt=True)) == 0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None

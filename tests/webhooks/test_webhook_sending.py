@@ -3,6 +3,7 @@
 The Celery tasks are thin wrappers over these functions; the end-to-end tests run them in workers.
 """
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -15,14 +16,20 @@ from ledger.accept import TransactionRequest, record_transactions
 from ledger.posting import drain_partition
 from ledger.queries import get_transaction
 from ledger.representation import transaction_as_dict
-from ledger.webhook_delivery import Claim, DeliveryPolicy, claim_due, deliver_message
-from ledger.webhook_endpoints import register_endpoint
+from webhooks.delivery import Claim, DeliveryPolicy, claim_due, deliver_message
+from webhooks.endpoints import register_endpoint
+from webhooks.outbox import record_events
+from webhooks.transport import HttpTransport
 
 
 @pytest.fixture
 def policy(webhook_secret: str) -> DeliveryPolicy:
     return DeliveryPolicy(
-        server_secret=webhook_secret, timeout=5, schedule=[0, 0], lease_seconds=30, allow_private=True
+        server_secret=webhook_secret,
+        timeout=5,
+        schedule=[0, 0],
+        lease_seconds=30,
+        transport=HttpTransport(timeout=5, allow_private=True),
     )
 
 
@@ -37,7 +44,7 @@ def decide(session: Session, session_factory: sessionmaker, funded):
             session, [TransactionRequest("transfer", "alice", "bob", amount, **options)], 1
         )
         session.commit()
-        drain_partition(session_factory, 0, batch_size=100, max_seconds=60)
+        drain_partition(session_factory, 0, batch_size=100, max_seconds=60, on_decided=record_events)
         return accepted.transaction.id
 
     return run
@@ -154,7 +161,7 @@ def test_private_address_is_refused_at_delivery_too(session, session_factory, de
     # the check at delivery is what stops a name that resolves differently the second time.
     decide(10, callback_url=receiver.url("inside"))
     [claimed] = claim(session_factory)
-    strict = DeliveryPolicy(**{**policy.__dict__, "allow_private": False})
+    strict = dataclasses.replace(policy, transport=HttpTransport(timeout=5, allow_private=False))
 
     assert deliver_message(session_factory, claimed, strict) == "failed"
     assert receiver.to("inside") == []

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from ledger.webhook_urls import UnsafeURL, check_url, is_public, parse
+from webhooks.transport.urls import UnsafeURL, check_url, is_public, parse
 
 
 @pytest.mark.parametrize(

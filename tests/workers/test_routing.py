@@ -7,14 +7,15 @@ import sys
 
 import pytest
 
+from celeryconfig import ledger_queue as queue_for
 from ledger.partitions import partition_of
-from workers.routing import partitions_for_worker, queue_for, worker_queues
+from workers.routing import partitions_for_worker, worker_queues
 
 USERS = ["user-001", "deposit-provider-master", "withdraw-provider-master", "alice", "bob", "x" * 64]
 PROGRAM = (
     "import json, sys\n"
     "from ledger.partitions import partition_of\n"
-    "from workers.routing import queue_for\n"
+    "from celeryconfig import ledger_queue as queue_for\n"
     "print(json.dumps({u: queue_for(partition_of(u, 16)) for u in json.loads(sys.argv[1])}))\n"
 )
 
@@ -48,9 +49,9 @@ def test_workers_split_partitions_exactly_once(count):
 
 def test_worker_index_out_of_range_is_refused():
     with pytest.raises(ValueError):
-        partitions_for_worker(2, 2)
+        partitions_for_worker(2, 2, 16)
 
 
 def test_every_ledger_worker_also_takes_beat_jobs():
-    assert worker_queues(0, 2).split(",")[-1] == "maintenance"
-    assert worker_queues(1, 2).split(",")[-1] == "maintenance"
+    assert worker_queues(0, 2, 16)[-1] == "maintenance"
+    assert worker_queues(1, 2, 16)[-1] == "maintenance"

@@ -10,7 +10,8 @@ from ledger.accept import TransactionRequest, create_wallet, record_transactions
 from ledger.invariants import verify
 from ledger.partitions import partition_of
 from tests.fixtures.services import FAST_SWEEP_ENV, LedgerWorkers, wait_until_no_queued
-from workers import wakeups
+from workers.tasks import wakeups
+from workers.wakeups import wake_key
 
 PROVIDER = "deposit-provider-master"
 
@@ -52,7 +53,7 @@ def test_rows_without_a_wakeup_wait_for_the_sweeper(ledger_workers, beat, sessio
     names = users(session, 5)
     transactions = accept(session, [TransactionRequest("deposit", PROVIDER, u, 500) for u in names])
     # A stale key, as a lost message leaves it: coalescing alone would never wake this partition.
-    clean_redis.set(wakeups.wake_key(transactions[0].partition), 1)
+    clean_redis.set(wake_key(transactions[0].partition), 1)
 
     wait_until_no_queued(engine, timeout=60)
     assert statuses(session) == {"applied": 5}

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from workers import wakeups
-from workers.routing import queue_for
+from celeryconfig import ledger_queue as queue_for
+from workers.tasks import wakeups
+from workers.wakeups import DRAINS_RUN, WAKEUPS_PUBLISHED, wake_key
 
 # One of this suite's test ports (8020-8029).
 SILENT_PORT = 8021
@@ -27,7 +28,7 @@ def test_burst_of_wakeups_for_one_partition_publishes_one_message(quiet_broker):
     for _ in range(200):
         wakeups.wake([3])
     assert quiet_broker.llen(queue_for(3)) == 1
-    assert quiet_broker.exists(wakeups.wake_key(3))
+    assert quiet_broker.exists(wake_key(3))
 
 
 def test_each_partition_gets_its_own_message(quiet_broker):
@@ -46,7 +47,7 @@ def test_cleared_key_lets_the_next_wakeup_through(quiet_broker):
 
 
 def test_sweeper_wakeup_bypasses_a_stale_key(quiet_broker):
-    quiet_broker.set(wakeups.wake_key(4), 1)  # left behind by a lost message
+    quiet_broker.set(wake_key(4), 1)  # left behind by a lost message
     wakeups.wake([4])
     assert quiet_broker.llen(queue_for(4)) == 0
     wakeups.wake([4], coalesce=False)
@@ -63,16 +64,16 @@ def test_wakeup_message_is_a_drain_of_that_partition(quiet_broker):
 
 def test_key_expires_so_a_lost_message_cannot_mute_a_partition_forever(quiet_broker):
     wakeups.wake([6])
-    ttl = quiet_broker.ttl(wakeups.wake_key(6))
-    assert 0 < ttl <= wakeups.settings.WAKE_TTL_SECONDS
+    ttl = quiet_broker.ttl(wake_key(6))
+    assert 0 < ttl <= wakeups.ttl
 
 
 UNREACHABLE = """
 import time
-from workers.wakeups import wake
+from workers.tasks import wakeups
 started = time.monotonic()
-wake(range(16))
-wake([1])
+wakeups.wake(range(16))
+wakeups.wake([1])
 print(time.monotonic() - started)
 """
 
@@ -104,10 +105,10 @@ def test_wake_with_unreachable_broker_returns_quickly_without_raising(broker, re
 
 PUBLISH = """
 import time
-from workers.wakeups import publish
+from workers.tasks import wakeups
 started = time.monotonic()
 try:
-    publish("workers.tasks.drain", "ledger.p01", args=(1,))
+    wakeups.publish("workers.tasks.drain", "ledger.p01", args=(1,))
 except Exception as exc:
     print(type(exc).__name__, time.monotonic() - started)
 """
@@ -126,5 +127,5 @@ def test_counters_count_messages_sent_and_drains_started(quiet_broker):
         wakeups.wake([2, 3])
     wakeups.drain_started(2)
     wakeups.wake([2])
-    assert int(quiet_broker.get(wakeups.WAKEUPS_PUBLISHED)) == 3
-    assert int(quiet_broker.get(wakeups.DRAINS_RUN)) == 1
+    assert int(quiet_broker.get(WAKEUPS_PUBLISHED)) == 3
+    assert int(quiet_broker.get(DRAINS_RUN)) == 1

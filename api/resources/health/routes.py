@@ -1,11 +1,13 @@
 """Liveness says the process answers; readiness says it can do its job, and names what is down."""
 
 from flask import current_app, jsonify
+from kombu import Connection
 from redis import Redis
 from sqlalchemy import text
 
 from api.extensions.database import db_session
-from api.extensions.smorest import Blueprint, Problem
+from api.extensions.problems import Problem
+from api.extensions.smorest import Blueprint
 from api.resources.health.schemas import HealthSchema, ReadySchema
 from workers.app import celery_app
 
@@ -66,9 +68,18 @@ def _redis() -> str | None:
 
 
 def _workers() -> str | None:
+    # A connection of its own each time: a pooled one may be a dead socket from before a Redis
+    # restart, and would fail the first probes after it (a load balancer would pull a healthy pod).
+    broker = Connection(
+        current_app.config["REDIS_URL"],
+        connect_timeout=CHECK_TIMEOUT_SECONDS,
+        transport_options={"socket_timeout": CHECK_TIMEOUT_SECONDS, "max_retries": 0},
+    )
     try:
         # limit=1: the first answer is enough, no need to wait out the timeout for the others.
-        replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS, limit=1)
+        replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS, limit=1, connection=broker)
     except Exception as exc:
         return f"ping failed: {exc.__class__.__name__}"
+    finally:
+        broker.release()
     return None if replies else "no worker answered a ping"

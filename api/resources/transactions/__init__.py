@@ -1,1 +1,1 @@
-"""Transactions: poll one, list them, and accept many in one request (POST /transactions/batch)."""
+"""Transactions: poll one, and list them."""

@@ -4,9 +4,8 @@ from flask import jsonify
 
 from api.extensions.database import db_session
 from api.extensions.smorest import Blueprint
-from api.resources.transactions.routes import transaction_page
-from api.resources.transactions.schemas import PageQuerySchema, TransactionPageSchema
 from api.resources.wallets.schemas import WalletCreateSchema, WalletSchema, WalletViewSchema
+from api.shared.transactions import TransactionPageQuerySchema, TransactionPageSchema, transaction_page
 from ledger.accept import create_wallet
 from ledger.queries import get_wallet
 from ledger.representation import wallet_as_dict
@@ -35,7 +34,7 @@ def show_wallet(user_id: str):
 
 
 @blp.route("/wallets/<user_id>/transactions", methods=["GET"])
-@blp.arguments(PageQuerySchema, location="query")
+@blp.arguments(TransactionPageQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def wallet_transactions(query: dict, user_id: str):
     """A wallet's transactions (paid or received), newest first, by cursor pages."""

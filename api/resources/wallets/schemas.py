@@ -2,13 +2,13 @@
 
 from marshmallow import fields, validate
 
-from api import fields as domain
 from api.extensions.smorest import Schema
-from api.resources.transactions.schemas import TransactionPageSchema
-from ledger.models import WALLET_STATUSES
+from api.shared import fields as domain
+from api.shared.transactions import TransactionPageSchema
+from ledger.enums import AccountType, WalletStatus
 
 # `system` is the ledger's own account (world); clients cannot open one.
-OPENABLE_ACCOUNT_TYPES = ("user", "provider")
+OPENABLE_ACCOUNT_TYPES = (AccountType.USER, AccountType.PROVIDER)
 
 
 class WalletCreateSchema(Schema):
@@ -21,9 +21,9 @@ class WalletSchema(Schema):
     """Documents ledger.representation.wallet_as_dict."""
 
     user_id = fields.String()
-    acnt_type = fields.String(metadata={"enum": [*OPENABLE_ACCOUNT_TYPES, "system"]})
+    acnt_type = fields.String(metadata={"enum": list(AccountType)})
     currency = fields.String()
-    status = fields.String(metadata={"enum": list(WALLET_STATUSES)})
+    status = fields.String(metadata={"enum": list(WalletStatus)})
     balance = fields.Integer(metadata={"description": "cents; changes only when a worker applies a transaction"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -5,7 +5,7 @@ import uuid
 from flask import jsonify
 
 from api.extensions.database import db_session
-from api.extensions.smorest import Blueprint, problem_response
+from api.extensions.smorest import Blueprint
 from api.resources.webhooks.schemas import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
@@ -15,22 +15,10 @@ from api.resources.webhooks.schemas import (
     EndpointSchema,
 )
 from ledger.representation import timestamp
-from ledger.webhook_endpoints import (
-    EndpointNotFound,
-    delete_endpoint,
-    get_endpoint,
-    list_deliveries,
-    list_endpoints,
-    register_endpoint,
-)
-from ledger.webhook_models import WebhookAttempt, WebhookEndpoint
+from webhooks.endpoints import delete_endpoint, get_endpoint, list_deliveries, list_endpoints, register_endpoint
+from webhooks.models import WebhookAttempt, WebhookEndpoint
 
 blp = Blueprint("webhooks", __name__, url_prefix="/webhooks", description="Subscribe to transaction events")
-
-
-@blp.errorhandler(EndpointNotFound)
-def not_found(error: EndpointNotFound):
-    return problem_response(404, error.code, error.detail)
 
 
 @blp.route("", methods=["POST"])

@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ledger.errors import LedgerError
+from ledger.errors import InvalidRequest
 
 MAX_URL_LENGTH = 2048
 SCHEMES = {"http": 80, "https": 443}
@@ -29,8 +29,9 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class UnsafeURL(LedgerError):
-    code = "unsafe_webhook_url"
+class UnsafeURL(InvalidRequest):
+    def __init__(self, detail: str) -> None:
+        super().__init__("unsafe_webhook_url", detail)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``python -m workers.preflight``: fail fast, with a plain message, when PostgreSQL or Redis is not there.
+"""``python -m devtools.preflight``: fail fast, with a plain message, when PostgreSQL or Redis is not there.
 
 Run by ``make dev`` before anything starts, so a missing service is one clear line instead of six
 processes crashing in a loop. It also creates the database named in DATABASE_URL if the server
@@ -9,32 +9,13 @@ import sys
 
 import redis
 from kombu.utils.url import maybe_sanitize_url
-from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import settings
+from devtools.databases import create_database
+from ledger.db import normalize_url
 
 CONNECT_TIMEOUT_SECONDS = 3
-
-
-def ensure_database(url: str) -> bool:
-    """Create the database of ``url`` if missing; True if it was created."""
-    target = make_url(url)
-    server = create_engine(
-        target.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-    )
-    try:
-        with server.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-            ).scalar()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-            return not exists
-    finally:
-        server.dispose()
 
 
 def check_redis(url: str) -> None:
@@ -48,10 +29,10 @@ def check_redis(url: str) -> None:
 
 
 def main() -> int:
-    database = make_url(settings.DATABASE_URL)
+    database = normalize_url(settings.DATABASE_URL)
     problems = []
     try:
-        if ensure_database(settings.DATABASE_URL):
+        if create_database(settings.DATABASE_URL):
             print(f"created database {database.database!r}")
     except SQLAlchemyError as exc:
         problems.append(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError
 
-from ledger.webhook_urls import Target, UnsafeURL, parse, resolve
+from webhooks.transport.urls import Target, UnsafeURL, parse, resolve
 
 USER_AGENT = "wallet-webhooks/1"
 

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload, sessionmaker
-from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from ledger import webhook_http, webhook_retries
-from ledger.representation import transaction_as_dict
-from ledger.webhook_models import WebhookAttempt, WebhookMessage, webhook_id
+from webhooks import retries
+from webhooks.models import DeliveryStatus, EndpointStatus, WebhookAttempt, WebhookMessage
+from webhooks.payloads import event_payload, sign
+from webhooks.transport import Response, Transport
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,13 @@ DISABLE_ENDPOINT = text(
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """The knobs of delivery, from settings; ``ledger`` reads no environment itself."""
+    """The knobs of delivery, from settings (this package reads no environment), and the way out."""
 
     server_secret: str
     timeout: float
     schedule: list[float]
     lease_seconds: float
-    allow_private: bool
+    transport: Transport
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Request:
     body: bytes | None
     headers: dict[str, str]
     # Stands in for the POST when nothing can be sent (no secret, endpoint disabled).
-    unsent: webhook_http.Response | None = None
+    unsent: Response | None = None
 
 
 def claim_due(session: Session, *, limit: int, lease_seconds: float) -> list[Claim]:
@@ -121,28 +121,9 @@ def deliver_message(session_factory: sessionmaker[Session], claim: Claim, policy
     if request.unsent is not None:
         response = request.unsent
     else:
-        response = webhook_http.post(
-            request.url, request.body, request.headers, timeout=policy.timeout, allow_private=policy.allow_private
-        )
+        response = policy.transport.post(request.url, request.body, request.headers)
     with session_factory() as session, session.begin():
         return _settle(session, request, response, attempted_at, policy)
-
-
-def event_payload(message: WebhookMessage) -> dict:
-    """The body of an event: the transaction exactly as ``GET /transactions/{id}`` shows it."""
-    data = transaction_as_dict(message.transaction)
-    # The event happened when the transaction was decided: the same instant on every retry.
-    return {"type": message.event_type, "timestamp": data["decided_at"], "data": data}
-
-
-def sign(secret: str, message_id: uuid.UUID, body: str, at: datetime) -> dict[str, str]:
-    """The three Standard Webhooks headers; ``webhook-id`` is the same on every retry."""
-    msg_id = webhook_id(message_id)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at, body),
-    }
 
 
 def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | None:
@@ -161,28 +142,30 @@ def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | 
     def request(body: bytes | None = None, headers: dict | None = None, unsent=None) -> Request:
         return Request(claim, message.endpoint_id, message.url, message.attempts, body, headers or {}, unsent)
 
-    if endpoint is not None and endpoint.status != "active":
-        return request(unsent=webhook_http.Response(None, f"endpoint is {endpoint.status}", 0, refused=True))
+    if endpoint is not None and endpoint.status != EndpointStatus.ACTIVE:
+        return request(unsent=Response(None, f"endpoint is {endpoint.status}", 0, refused=True))
     body = json.dumps(event_payload(message), separators=(",", ":"))
     try:
         headers = sign(endpoint.secret if endpoint else policy.server_secret, message.id, body, datetime.now(UTC))
     except EmptyWebhookSecretError:
         # A configuration fault that a restart with the secret cures: retried like an outage.
-        return request(unsent=webhook_http.Response(None, "no WEBHOOK_SECRET is configured to sign with", 0))
+        return request(unsent=Response(None, "no WEBHOOK_SECRET is configured to sign with", 0))
     return request(body.encode(), {"content-type": "application/json", **headers})
 
 
 def _settle(
-    session: Session, request: Request, response: webhook_http.Response, attempted_at: datetime, policy: DeliveryPolicy
+    session: Session, request: Request, response: Response, attempted_at: datetime, policy: DeliveryPolicy
 ) -> str:
-    verdict = webhook_retries.FAIL if response.refused else webhook_retries.verdict(response.status)
+    verdict = retries.FAIL if response.refused else retries.verdict(response.status)
     delay = None
-    if verdict == webhook_retries.RETRY:
-        retry_after = webhook_retries.parse_retry_after(response.retry_after)
-        delay = webhook_retries.retry_delay(request.attempt, policy.schedule, retry_after)
+    if verdict == retries.RETRY:
+        retry_after = retries.parse_retry_after(response.retry_after)
+        delay = retries.retry_delay(request.attempt, policy.schedule, retry_after)
         if delay is None:
-            verdict = webhook_retries.FAIL
-    status = {webhook_retries.DELIVERED: "delivered", webhook_retries.RETRY: "pending"}.get(verdict, "failed")
+            verdict = retries.FAIL
+    status = {retries.DELIVERED: DeliveryStatus.DELIVERED, retries.RETRY: DeliveryStatus.PENDING}.get(
+        verdict, DeliveryStatus.FAILED
+    )
     # NULL delay, NULL next_attempt_at: the row is settled for good.
     claim = request.claim
     settled = session.execute(
@@ -200,7 +183,7 @@ def _settle(
             next_attempt_at=next_attempt_at,
         )
     )
-    if verdict == webhook_retries.DISABLE and request.endpoint_id is not None:
+    if verdict == retries.DISABLE and request.endpoint_id is not None:
         log.warning("webhook endpoint %s answered 410 Gone: disabled", request.endpoint_id)
         session.execute(DISABLE_ENDPOINT, {"id": request.endpoint_id, "reason": "the endpoint answered 410 Gone"})
-    return "retry" if status == "pending" else status
+    return "retry" if status == DeliveryStatus.PENDING else str(status)

@@ -1,4 +1,4 @@
-"""Registered webhook endpoints and their delivery log. Callers check URLs (webhook_urls) and commit."""
+"""Registered webhook endpoints and their delivery log. Callers check URLs (transport.urls) and commit."""
 
 import base64
 import secrets
@@ -7,15 +7,15 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ledger.errors import LedgerError
+from ledger.errors import NotFound
 from ledger.queries import Page
-from ledger.webhook_models import EVENT_TYPES, WebhookAttempt, WebhookEndpoint
+from webhooks.models import EventType, WebhookAttempt, WebhookEndpoint
 
 # Standard Webhooks secrets are 24 to 64 random bytes, base64, behind a whsec_ prefix.
 SECRET_BYTES = 32
 
 
-class EndpointNotFound(LedgerError):
+class EndpointNotFound(NotFound):
     code = "webhook_endpoint_not_found"
 
     def __init__(self, endpoint_id: uuid.UUID) -> None:
@@ -31,7 +31,7 @@ def register_endpoint(
 ) -> WebhookEndpoint:
     """Subscribe ``url`` to ``events`` (all of them by default) with a secret of its own."""
     endpoint = WebhookEndpoint(
-        url=url, secret=new_secret(), events=sorted(set(events or EVENT_TYPES)), description=description
+        url=url, secret=new_secret(), events=sorted(set(events or EventType)), description=description
     )
     session.add(endpoint)
     session.flush()

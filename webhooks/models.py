@@ -1,7 +1,8 @@
-"""SQLAlchemy mappings of the webhook tables (schema: migration 0003)."""
+"""SQLAlchemy mappings of the webhook tables (schema: migration 0003), and the event types."""
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, SmallInteger, Text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -9,7 +10,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.models import DB_DEFAULT, Base, Transaction
 
-EVENT_TYPES = ("transaction.applied", "transaction.rejected")
+
+class EventType(StrEnum):
+    """One per final transaction status: ``transaction.<status>``."""
+
+    APPLIED = "transaction.applied"
+    REJECTED = "transaction.rejected"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class EndpointStatus(StrEnum):
+    ACTIVE = "active"
+    # After the receiver answered 410 Gone.
+    DISABLED = "disabled"
 
 
 class WebhookEndpoint(Base):

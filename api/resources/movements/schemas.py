@@ -8,15 +8,16 @@ from typing import ClassVar
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from api import fields as domain
-from api.extensions.smorest import Schema
-from api.resources.webhooks.schemas import safe_callback_url
+from api.extensions.smorest import BoundedList, Schema
+from api.shared import fields as domain
+from api.shared.headers import IDEMPOTENCY_KEY_LENGTH
+from api.shared.transactions import TransactionSchema
 from ledger.accept import TransactionRequest
+from ledger.enums import TransactionType
 
 DEPOSIT_PROVIDER = "deposit-provider-master"
 WITHDRAW_PROVIDER = "withdraw-provider-master"
 METADATA_MAX_BYTES = 4096
-IDEMPOTENCY_KEY_LENGTH = validate.Length(min=1, max=255)
 
 
 def _small_json(value: dict) -> None:
@@ -27,7 +28,7 @@ def _small_json(value: dict) -> None:
 class MovementSchema(Schema):
     """Fields every movement takes. Subclasses say which of their fields is debited and which credited."""
 
-    TYPE: ClassVar[str]
+    TYPE: ClassVar[TransactionType]
     DEBIT: ClassVar[str]
     CREDIT: ClassVar[str]
 
@@ -38,12 +39,7 @@ class MovementSchema(Schema):
         validate=_small_json,
         metadata={"description": f"Any JSON object of at most {METADATA_MAX_BYTES} bytes, returned as is"},
     )
-    callback_url = fields.URL(
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=[validate.Length(max=2048), safe_callback_url],
-        metadata={"description": "Receives the signed transaction.applied / transaction.rejected webhook"},
-    )
+    callback_url = domain.callback_url()
 
     @validates_schema
     def _two_wallets(self, data: dict, **kwargs) -> None:
@@ -65,48 +61,68 @@ class MovementSchema(Schema):
 
 
 class DepositSchema(MovementSchema):
-    TYPE, DEBIT, CREDIT = "deposit", "provider_id", "user_id"
+    TYPE, DEBIT, CREDIT = TransactionType.DEPOSIT, "provider_id", "user_id"
 
     user_id = domain.user_id(required=True)
     provider_id = domain.user_id(load_default=DEPOSIT_PROVIDER, metadata={"example": DEPOSIT_PROVIDER})
 
 
 class WithdrawSchema(MovementSchema):
-    TYPE, DEBIT, CREDIT = "withdraw", "user_id", "provider_id"
+    TYPE, DEBIT, CREDIT = TransactionType.WITHDRAW, "user_id", "provider_id"
 
     user_id = domain.user_id(required=True)
     provider_id = domain.user_id(load_default=WITHDRAW_PROVIDER, metadata={"example": WITHDRAW_PROVIDER})
 
 
 class TransferSchema(MovementSchema):
-    TYPE, DEBIT, CREDIT = "transfer", "from_user_id", "to_user_id"
+    TYPE, DEBIT, CREDIT = TransactionType.TRANSFER, "from_user_id", "to_user_id"
 
     from_user_id = domain.user_id(required=True)
     to_user_id = domain.user_id(required=True, metadata={"example": "test-user-2"})
 
 
+MOVEMENT_SCHEMAS = (DepositSchema, WithdrawSchema, TransferSchema)
 # The body field holding each side of each movement, to name it when its wallet does not exist.
-SIDES = {schema.TYPE: (schema.DEBIT, schema.CREDIT) for schema in (DepositSchema, WithdrawSchema, TransferSchema)}
+SIDES = {schema.TYPE: (schema.DEBIT, schema.CREDIT) for schema in MOVEMENT_SCHEMAS}
 
 
-class IdempotencyHeaderSchema(Schema):
-    idempotency_key = fields.String(
-        data_key="Idempotency-Key",
-        validate=IDEMPOTENCY_KEY_LENGTH,
-        metadata={"description": "1-255 characters. Same key and body: the original transaction, not a new one."},
-    )
+class BatchDepositSchema(DepositSchema):
+    type = fields.String(required=True, validate=validate.Equal(TransactionType.DEPOSIT))
+    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
 
 
-class PreferHeaderSchema(Schema):
-    prefer = fields.String(
-        data_key="Prefer",
-        metadata={
-            "description": "RFC 7240. wait=N (N <= 30): hold the answer until the transaction is applied or"
-            " rejected (200), at most N seconds (then 202). Other preferences are ignored.",
-            "example": "wait=10",
-        },
-    )
+class BatchWithdrawSchema(WithdrawSchema):
+    type = fields.String(required=True, validate=validate.Equal(TransactionType.WITHDRAW))
+    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
 
 
-class MovementHeadersSchema(IdempotencyHeaderSchema, PreferHeaderSchema):
-    pass
+class BatchTransferSchema(TransferSchema):
+    type = fields.String(required=True, validate=validate.Equal(TransactionType.TRANSFER))
+    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+
+
+class BatchItem(fields.Field):
+    """One movement of any type: loaded by the schema its ``type`` names (documented as their oneOf)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.schemas = {
+            schema.TYPE: schema() for schema in (BatchDepositSchema, BatchWithdrawSchema, BatchTransferSchema)
+        }
+        self.one_of = list(self.schemas.values())
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("Must be an object.")
+        schema = self.schemas.get(value.get("type"))
+        if schema is None:
+            raise ValidationError({"type": [f"Must be one of: {', '.join(self.schemas)}."]})
+        return schema.load(value)
+
+
+class BatchSchema(Schema):
+    transactions = BoundedList(BatchItem(), config_key="API_MAX_BATCH_ITEMS", required=True)
+
+
+class BatchResultSchema(Schema):
+    transactions = fields.List(fields.Nested(TransactionSchema), metadata={"description": "In request order"})

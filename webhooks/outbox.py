@@ -2,7 +2,8 @@
 
 The posting engine calls ``record_events`` before each batch's commit, so an event exists if and
 only if its decision does: no event for a rolled-back batch, none lost for a committed one.
-Delivery happens later, elsewhere (ledger.webhook_delivery, run by the webhooks worker).
+The worker hands this function to the posting engine as its hook; delivery happens later
+(``webhooks.delivery``, run by the webhooks worker).
 """
 
 from sqlalchemy import text

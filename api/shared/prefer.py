@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.enums import TransactionStatus
 from ledger.models import Transaction
 
 FIRST_PAUSE_SECONDS = 0.02
@@ -37,14 +38,17 @@ def wait_until_decided(session: Session, transaction: Transaction, seconds: floa
     """Refresh ``transaction`` until it is applied or rejected (True) or ``seconds`` pass (False)."""
     deadline = time.monotonic() + seconds
     pause = FIRST_PAUSE_SECONDS
-    while transaction.status == "queued":
+    while transaction.status == TransactionStatus.QUEUED:
         session.commit()  # ends the read: the connection returns to the pool while this thread sleeps
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
         time.sleep(min(pause, remaining))
         pause = min(pause * 1.5, MAX_PAUSE_SECONDS)
-        if session.scalar(select(Transaction.status).where(Transaction.id == transaction.id)) != "queued":
+        if (
+            session.scalar(select(Transaction.status).where(Transaction.id == transaction.id))
+            != TransactionStatus.QUEUED
+        ):
             session.refresh(transaction)
     session.commit()
     return True

@@ -1,8 +1,9 @@
 """What a delivery attempt's outcome means, and when to try again. Pure: no database, no network."""
 
 import random
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+
+from urllib3.exceptions import InvalidHeader
+from urllib3.util import Retry
 
 # Each delay is scaled by a random factor in [1 - JITTER, 1 + JITTER], so the retries of events
 # that failed together (a receiver outage) do not all come back in the same second.
@@ -43,17 +44,11 @@ def retry_delay(
     return delay
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP date, as urllib3 reads it); None if unreadable."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return Retry().parse_retry_after(value)
+    except InvalidHeader:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

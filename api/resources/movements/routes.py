@@ -1,0 +1,127 @@
+"""The seed's money routes, now asynchronous, and the batch: each answers 202 with queued transactions."""
+
+import dataclasses
+import hashlib
+
+from flask import jsonify
+
+from api.extensions.database import db_session
+from api.extensions.problems import Problem
+from api.extensions.smorest import Blueprint, max_body
+from api.resources.movements.schemas import (
+    SIDES,
+    BatchResultSchema,
+    BatchSchema,
+    DepositSchema,
+    TransferSchema,
+    WithdrawSchema,
+)
+from api.shared.accept import accept
+from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
+from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
+from api.shared.transactions import TransactionSchema
+from ledger.accept import Accepted, TransactionRequest
+from ledger.errors import WalletNotFound
+from ledger.representation import transaction_as_dict
+
+blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
+
+ANSWERS = {
+    "description": "Accepted: queued, to be applied in order by a worker",
+    "headers": {
+        "Location": {"schema": {"type": "string"}, "description": "/transactions/{id}, to poll"},
+        "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "true when the key was seen before"},
+    },
+}
+
+
+@blp.route("/wallets/deposit", methods=["POST"])
+@blp.arguments(DepositSchema)
+@blp.arguments(MovementHeadersSchema, location="headers")
+@blp.response(202, TransactionSchema, **ANSWERS)
+@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+def deposit(request_: TransactionRequest, headers: dict):
+    """Deposit from a provider (default deposit-provider-master) into a user wallet."""
+    return _accept_one(request_, headers)
+
+
+@blp.route("/wallets/withdraw", methods=["POST"])
+@blp.arguments(WithdrawSchema)
+@blp.arguments(MovementHeadersSchema, location="headers")
+@blp.response(202, TransactionSchema, **ANSWERS)
+@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+def withdraw(request_: TransactionRequest, headers: dict):
+    """Withdraw from a user wallet to a provider (default withdraw-provider-master)."""
+    return _accept_one(request_, headers)
+
+
+@blp.route("/wallets/transfer", methods=["POST"])
+@blp.arguments(TransferSchema)
+@blp.arguments(MovementHeadersSchema, location="headers")
+@blp.response(202, TransactionSchema, **ANSWERS)
+@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+def transfer(request_: TransactionRequest, headers: dict):
+    """Transfer between two user wallets."""
+    return _accept_one(request_, headers)
+
+
+@blp.route("/transactions/batch", methods=["POST"])
+@max_body("API_MAX_BATCH_BODY_BYTES")
+@blp.arguments(BatchSchema)
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.response(202, BatchResultSchema, description="Every item accepted (queued) in one commit")
+def batch(body: dict, headers: dict):
+    """Accept 1 to 1,000 movements in one commit; each is applied (or rejected) on its own.
+
+    Nothing is accepted unless every item is valid and names existing wallets. An
+    ``Idempotency-Key`` header covers the whole batch: each item without an ``idempotency_key`` of
+    its own gets one derived from the header and its index, so a retried batch is replayed whole.
+    """
+    batch_key = headers.get("idempotency_key")
+    accepted = _accept(_keyed(body["transactions"], batch_key), batch=True)
+    answer = {}
+    if batch_key is not None and all(a.replayed for a in accepted):
+        answer["Idempotent-Replayed"] = "true"
+    return jsonify({"transactions": [transaction_as_dict(a.transaction) for a in accepted]}), 202, answer
+
+
+def _accept_one(request_: TransactionRequest, headers: dict):
+    [accepted] = _accept([dataclasses.replace(request_, idempotency_key=headers.get("idempotency_key"))])
+    transaction = accepted.transaction
+    answer = {"Location": f"/transactions/{transaction.id}"}
+    if accepted.replayed:
+        answer["Idempotent-Replayed"] = "true"
+    status = 202
+    seconds = wait_preference(headers.get("prefer"))
+    if seconds is not None:
+        answer |= preference_applied(seconds)
+        if wait_until_decided(db_session(), transaction, seconds):
+            status = 200
+    return jsonify(transaction_as_dict(transaction)), status, answer
+
+
+def _accept(requests: list[TransactionRequest], *, batch: bool = False) -> list[Accepted]:
+    """Accept ``requests``; an unknown wallet is a 404 naming the body fields (per batch index) that name it."""
+    try:
+        return accept(requests)
+    except WalletNotFound as exc:
+        by_index = {}
+        for index, request_ in enumerate(requests):
+            debit_field, credit_field = SIDES[request_.type]
+            sides = ((debit_field, request_.debit_user_id), (credit_field, request_.credit_user_id))
+            named = {field: [exc.detail] for field, user_id in sides if user_id == exc.user_id}
+            if named:
+                by_index[index] = named
+        errors = {"transactions": by_index} if batch else by_index.get(0, {})
+        raise Problem(404, exc.code, exc.detail, errors=errors) from None
+
+
+def _keyed(requests: list[TransactionRequest], batch_key: str | None) -> list[TransactionRequest]:
+    if batch_key is None:
+        return requests
+    # Hashed so that a derived key stays within 255 characters whatever the header's length.
+    prefix = "batch:" + hashlib.sha256(batch_key.encode()).hexdigest()[:32]
+    return [
+        r if r.idempotency_key is not None else dataclasses.replace(r, idempotency_key=f"{prefix}:{index}")
+        for index, r in enumerate(requests)
+    ]

@@ -1,0 +1,78 @@
+"""marshmallow fields for the domain's values, with the same rules the database enforces.
+
+Patterns end in ``\\Z``, not ``$``: Python's ``$`` also matches before a trailing newline, which
+PostgreSQL's ``$`` does not, and a value the API lets through must never fail a CHECK constraint.
+"""
+
+from flask import current_app, g
+from marshmallow import ValidationError, fields, validate
+
+from ledger.enums import MAX_AMOUNT
+from webhooks.transport.urls import MAX_URL_LENGTH, UnsafeURL, check_url
+
+USER_ID_PATTERN = r"[A-Za-z0-9._:-]{1,64}\Z"
+CURRENCY_PATTERN = r"[A-Z]{3}\Z"
+
+
+def user_id(metadata: dict | None = None, **kwargs) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(USER_ID_PATTERN, error="Must be 1-64 characters of A-Z a-z 0-9 . _ : -"),
+        metadata={"pattern": "^[A-Za-z0-9._:-]{1,64}$", "example": "test-user", **(metadata or {})},
+        **kwargs,
+    )
+
+
+def amount(**kwargs) -> fields.Integer:
+    # strict: 10.5 and "10" are refused; marshmallow refuses booleans for every Integer.
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_AMOUNT),
+        metadata={"description": "Integer number of cents, 0 < amount <= 10^15", "example": 10000},
+        **kwargs,
+    )
+
+
+def currency(metadata: dict | None = None, **kwargs) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(CURRENCY_PATTERN, error="Must be an ISO 4217 code of three capital letters."),
+        metadata={"pattern": "^[A-Z]{3}$", "example": "USD", **(metadata or {})},
+        **kwargs,
+    )
+
+
+def safe_webhook_url(url: str) -> None:
+    """Refuse a URL the wallet must not POST to (SSRF guard); the address check obeys WEBHOOK_ALLOW_PRIVATE."""
+    # A batch may name the same callback a thousand times: resolve it once per request.
+    checked = g.setdefault("safe_webhook_urls", set())
+    if url in checked:
+        return
+    try:
+        check_url(url, allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    except UnsafeURL as exc:
+        raise ValidationError(f"Refused: {exc.detail}.") from None
+    checked.add(url)
+
+
+def safe_callback_url(url: str) -> None:
+    """A callback_url is signed with the server secret: without one, refuse rather than send unsigned."""
+    if not current_app.config["WEBHOOK_SECRET"]:
+        raise ValidationError("This server has no WEBHOOK_SECRET configured, so it cannot sign callbacks.")
+    safe_webhook_url(url)
+
+
+def webhook_url(**kwargs) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(min=1, max=MAX_URL_LENGTH), safe_webhook_url],
+        metadata={"description": "http(s) URL whose host resolves to public addresses only"},
+        **kwargs,
+    )
+
+
+def callback_url(**kwargs) -> fields.URL:
+    return fields.URL(
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=[validate.Length(max=MAX_URL_LENGTH), safe_callback_url],
+        metadata={"description": "Receives the signed transaction.applied / transaction.rejected webhook"},
+        **kwargs,
+    )

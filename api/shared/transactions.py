@@ -1,0 +1,65 @@
+"""The transaction as every route shows it (documented here, built by ``ledger.representation``),
+and one page of transactions, for ``GET /transactions`` and a wallet's own lists.
+"""
+
+from marshmallow import fields, validate
+
+from api.extensions.database import db_session
+from api.extensions.problems import Problem
+from api.extensions.smorest import Schema
+from api.shared.pages import PageQuerySchema
+from ledger.enums import MOVEMENTS, FailureCode, TransactionStatus, TransactionType
+from ledger.queries import list_transactions, transaction_exists
+from ledger.representation import transaction_as_dict
+
+
+class FailureSchema(Schema):
+    code = fields.String(metadata={"enum": list(FailureCode)})
+    message = fields.String()
+
+
+class TransactionSchema(Schema):
+    """Documents ledger.representation.transaction_as_dict, which builds every transaction answer."""
+
+    id = fields.UUID()
+    type = fields.String(metadata={"enum": list(TransactionType)})
+    status = fields.String(
+        metadata={"enum": list(TransactionStatus), "description": "queued until a worker decides it"}
+    )
+    amount = fields.Integer(metadata={"description": "cents"})
+    currency = fields.String()
+    from_user_id = fields.String(metadata={"description": "The debited wallet (the provider, for a deposit)"})
+    to_user_id = fields.String(metadata={"description": "The credited wallet (the provider, for a withdrawal)"})
+    metadata = fields.Dict(allow_none=True)
+    created_at = fields.DateTime(metadata={"description": "When it was accepted (UTC)"})
+    applied_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True, metadata={"description": "When it was applied or rejected"})
+    failure = fields.Nested(FailureSchema, allow_none=True, metadata={"description": "Why it was rejected"})
+
+
+class TransactionPageSchema(Schema):
+    transactions = fields.List(fields.Nested(TransactionSchema), metadata={"description": "Newest first"})
+    has_more = fields.Boolean(metadata={"description": "Ask again with starting_after = the last id"})
+
+
+class TransactionPageQuerySchema(PageQuerySchema):
+    starting_after = fields.UUID(metadata={"description": "Id of the last transaction of the previous page"})
+    type = fields.String(validate=validate.OneOf(MOVEMENTS))
+    status = fields.String(validate=validate.OneOf(list(TransactionStatus)))
+
+
+def transaction_page(query: dict, user_id: str | None = None) -> dict:
+    """One page of ``list_transactions`` as JSON; an unknown cursor is a 400, not an empty page."""
+    session = db_session()
+    starting_after = query.get("starting_after")
+    if starting_after is not None and not transaction_exists(session, starting_after):
+        raise Problem(400, "invalid_cursor", f"starting_after: no transaction with id {starting_after}")
+    page = list_transactions(
+        session,
+        user_id=user_id,
+        type=query.get("type"),
+        status=query.get("status"),
+        limit=query["limit"],
+        starting_after=starting_after,
+    )
+    return {"transactions": [transaction_as_dict(t) for t in page.items], "has_more": page.has_more}

@@ -1,0 +1,63 @@
+"""Creating, dropping and migrating databases: for ``make dev`` (create if missing), the bench and
+the tests (throwaway databases, built by ``alembic upgrade head``, never ``create_all``).
+"""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Connection, text
+
+from ledger.db import make_engine, normalize_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_database(url: str) -> bool:
+    """Create the database named in ``url`` if the server lacks it; True if it was created."""
+    name = _name(url)
+    with _server(url) as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            return False
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return True
+
+
+def drop_database(url: str) -> None:
+    """Drop the database named in ``url``, disconnecting whoever is connected."""
+    with _server(url) as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{_name(url)}" WITH (FORCE)'))
+
+
+def migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+def fresh_database(url: str) -> None:
+    """An empty database of ``url`` built by ``alembic upgrade head``."""
+    drop_database(url)
+    create_database(url)
+    migrate(url)
+
+
+@contextlib.contextmanager
+def _server(url: str) -> Iterator[Connection]:
+    """An autocommit connection to the server's ``postgres`` database (CREATE/DROP DATABASE need one)."""
+    engine = make_engine(_named(url, "postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _name(url: str) -> str:
+    return normalize_url(url).database
+
+
+def _named(url: str, database: str) -> URL:
+    return normalize_url(url).set(database=database)

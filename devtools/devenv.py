@@ -1,0 +1,63 @@
+"""``python -m devtools.devenv PATH``: the development environment of ``make dev``, then honcho.
+
+Secrets stay out of the repository: they are generated on first run into a gitignored file, and
+the same values are used on every later run. The real environment wins over the file, as with
+dotenv and compose: a variable exported in the shell is what every process sees.
+"""
+
+import base64
+import os
+import secrets
+import sys
+from pathlib import Path
+
+
+def dev_env() -> dict[str, str]:
+    return {
+        # Standard Webhooks secret format: whsec_ + base64 of the raw key.
+        "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "FLOWER_BASIC_AUTH": "admin:" + secrets.token_urlsafe(18),
+        # Local development receives webhooks on localhost; production keeps the default (refuse).
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+
+
+def write_once(path: Path) -> bool:
+    """Write ``path`` if it does not exist; True if it was written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{key}={value}\n" for key, value in dev_env().items()))
+    return True
+
+
+def read(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped."""
+    pairs = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def environment(path: Path) -> dict[str, str]:
+    """The file's values under the real environment's."""
+    return {**read(path), **os.environ}
+
+
+def main(argv: list[str]) -> None:
+    path = Path(argv[0])
+    if write_once(path):
+        print(f"generated development secrets in {path} (WEBHOOK_SECRET, FLOWER_BASIC_AUTH)")
+    else:
+        print(f"development secrets: {path}")
+    # honcho would lay its --env file over the environment; it gets an empty one and our merge.
+    command = [sys.executable, "-m", "honcho", "start", "--env", os.devnull]
+    os.execve(command[0], command, environment(path))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
