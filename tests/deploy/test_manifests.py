@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
 DEV = K8S / "dev"
-# The oldest Kubernetes release the manifests are written for (still supported by the big clouds).
+# The schemas checked against: a release the big clouds still run (the manifests need 1.27 or later).
 KUBERNETES_VERSION = "1.32"
 IMAGE = "wallet"
 SECRET_NAME = "wallet-secrets"
