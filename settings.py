@@ -29,6 +29,10 @@ APPLY_BATCH_SIZE = _int("APPLY_BATCH_SIZE", 1000)
 # A drain yields its worker after this long so one busy partition cannot starve the others
 # served by the same process; it re-wakes itself to carry on.
 DRAIN_MAX_SECONDS = _float("DRAIN_MAX_SECONDS", 5.0)
+# A drain runs a batch at most this often while batches are not full, so rows gather in between
+# (the latency it adds is at most this), and stops after finding nothing for DRAIN_LINGER_SECONDS.
+DRAIN_PACE_SECONDS = _float("DRAIN_PACE_SECONDS", 0.01)
+DRAIN_LINGER_SECONDS = _float("DRAIN_LINGER_SECONDS", 0.05)
 SWEEP_INTERVAL_SECONDS = _float("SWEEP_INTERVAL_SECONDS", 5.0)
 SWEEP_QUEUED_AGE_SECONDS = _float("SWEEP_QUEUED_AGE_SECONDS", 3.0)
 WAKE_TTL_SECONDS = _int("WAKE_TTL_SECONDS", 30)

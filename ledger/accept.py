@@ -1,8 +1,10 @@
 """The accept side: record requests as ``queued`` transactions. Balances are never touched here.
 
 A request is accepted once its row is committed; applying it is the posting engine's job. The
-caller owns the database transaction and commits it (one commit per API call, however many
-requests it carries).
+whole accept is one call of the database function ``accept_transactions`` (migration 0004): it
+resolves the wallets, checks their roles, inserts, settles idempotency replays and answers each
+transaction's JSON, so an API request costs one round trip. The caller owns the database
+transaction: an autocommit connection makes the call its own transaction, a session commits it.
 """
 
 import hashlib
@@ -10,37 +12,19 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
-from ledger.enums import ROLES, AccountType, TransactionType
+from ledger.enums import TransactionStatus, TransactionType
 from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
-from ledger.models import Transaction, Wallet
+from ledger.models import Wallet
 from ledger.partitions import partition_of
 
 # One fixed client until authentication exists; idempotency keys are unique per client.
 DEFAULT_CLIENT = "default"
 
-
-# The whole batch travels as one JSON parameter: one statement to plan whatever the batch size,
-# and ORDER BY n (the item's index) keeps request order, which seq and so the ledger follow.
-INSERT_QUEUED = text(
-    """
-    INSERT INTO transactions (id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
-                              client_id, idempotency_key, request_hash, metadata, callback_url)
-    SELECT id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
-           client_id, idempotency_key, request_hash, metadata, callback_url
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-        id uuid, type text, amount bigint, currency text, debit_wallet_id bigint, credit_wallet_id bigint,
-        partition smallint, client_id text, idempotency_key text, request_hash text, metadata jsonb,
-        callback_url text, n bigint)
-    ORDER BY n
-    ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id
-    """
-)
+ACCEPT = text("SELECT id, status, partition, replayed, body FROM accept_transactions(:client, CAST(:items AS json))")
 
 
 @dataclass(frozen=True)
@@ -64,8 +48,17 @@ class TransactionRequest:
 
 @dataclass(frozen=True)
 class Accepted:
-    transaction: Transaction
+    """One accepted request: the transaction as JSON text (``body``), ready to be answered as is."""
+
+    id: uuid.UUID
+    status: TransactionStatus
+    partition: int
     replayed: bool
+    body: str
+
+    @property
+    def representation(self) -> dict:
+        return json.loads(self.body)
 
 
 def create_wallet(session: Session, user_id: str, acnt_type: str, currency: str = "USD") -> Wallet:
@@ -83,66 +76,39 @@ def create_wallet(session: Session, user_id: str, acnt_type: str, currency: str 
 
 
 def record_transactions(
-    session: Session, requests: list[TransactionRequest], partitions: int, client_id: str = DEFAULT_CLIENT
+    db: Session | Connection, requests: list[TransactionRequest], partitions: int, client_id: str = DEFAULT_CLIENT
 ) -> list[Accepted]:
-    """Insert every request as ``queued`` in one statement; return them in request order.
+    """Insert every request as ``queued`` in one call; return them in request order.
 
     A request whose idempotency key was seen before with the same fingerprint comes back as the
     original transaction (``replayed``); with a different fingerprint it raises. Concurrent
     duplicates are settled by the unique index: the loser's insert waits for the winner's commit
-    and then finds its row.
+    and then finds its row. Nothing is inserted unless every request names existing wallets in
+    their roles.
     """
     keys = [r.idempotency_key for r in requests if r.idempotency_key is not None]
     if len(keys) != len(set(keys)):
         raise InvalidRequest("duplicate_idempotency_key", "an Idempotency-Key appears twice in one batch")
-    wallets = _wallets_for(session, requests)
-    rows = [_row(request, wallets, partitions, client_id) for request in requests]
-    numbered = json.dumps([{**row, "n": n} for n, row in enumerate(rows)], default=str)
-    inserted = set(session.execute(INSERT_QUEUED, {"rows": numbered}).scalars())
-    replays = _replays(session, requests, rows, inserted, client_id)
-    ids = [replays.get(row["id"], row["id"]) for row in rows]
-    # The wallets are already loaded: attach them rather than join them. Attached, not left to the
-    # identity map, which holds objects weakly: once this function returns, a lazy load would cost
-    # one query per transaction.
-    query = select(Transaction).where(Transaction.id.in_(ids))
-    query = query.options(lazyload(Transaction.debit_wallet), lazyload(Transaction.credit_wallet))
-    by_id = {t.id: t for t in session.scalars(query)}
-    wallets_by_id = {w.id: w for w in wallets.values()}
-    for t in by_id.values():
-        set_committed_value(t, "debit_wallet", wallets_by_id[t.debit_wallet_id])
-        set_committed_value(t, "credit_wallet", wallets_by_id[t.credit_wallet_id])
-    return [Accepted(by_id[i], replayed=i != row["id"]) for i, row in zip(ids, rows, strict=True)]
-
-
-def _wallets_for(session: Session, requests: list[TransactionRequest]) -> dict[str, Wallet]:
-    user_ids = {r.debit_user_id for r in requests} | {r.credit_user_id for r in requests}
-    found = session.scalars(select(Wallet).where(Wallet.user_id.in_(user_ids))).all()
-    wallets = {w.user_id: w for w in found if w.acnt_type != AccountType.SYSTEM}
     for request in requests:
-        for user_id in (request.debit_user_id, request.credit_user_id):
-            if user_id not in wallets:
-                raise WalletNotFound(user_id)
-    return wallets
+        if request.debit_user_id == request.credit_user_id:
+            raise InvalidRequest("same_wallet", "a transaction needs two different wallets")
+    items = json.dumps([_item(n, request, partitions) for n, request in enumerate(requests)])
+    try:
+        rows = db.execute(ACCEPT, {"client": client_id, "items": items}).all()
+    except DBAPIError as exc:
+        raise _domain_error(exc) from None
+    return [Accepted(id_, TransactionStatus(status), *rest) for id_, status, *rest in rows]
 
 
-def _row(request: TransactionRequest, wallets: dict[str, Wallet], partitions: int, client_id: str) -> dict:
-    if request.debit_user_id == request.credit_user_id:
-        raise InvalidRequest("same_wallet", "a transaction needs two different wallets")
-    debit, credit = wallets[request.debit_user_id], wallets[request.credit_user_id]
-    debit_role, credit_role = ROLES[request.type]
-    for wallet, role in ((debit, debit_role), (credit, credit_role)):
-        if wallet.acnt_type != role:
-            raise InvalidRequest(f"not_a_{role}_wallet", f"{request.type}: {wallet.user_id!r} is not a {role} wallet")
-    customer = credit if request.type == TransactionType.DEPOSIT else debit
+def _item(n: int, request: TransactionRequest, partitions: int) -> dict:
     return {
-        "id": uuid.uuid4(),
+        "n": n,
         "type": request.type,
+        "debit_user_id": request.debit_user_id,
+        "credit_user_id": request.credit_user_id,
         "amount": request.amount,
-        "currency": request.currency or customer.currency,
-        "debit_wallet_id": debit.id,
-        "credit_wallet_id": credit.id,
-        "partition": partition_of(debit.user_id, partitions),
-        "client_id": client_id,
+        "currency": request.currency,
+        "partition": partition_of(request.debit_user_id, partitions),
         "idempotency_key": request.idempotency_key,
         "request_hash": request.fingerprint() if request.idempotency_key is not None else None,
         "metadata": request.metadata,
@@ -150,21 +116,15 @@ def _row(request: TransactionRequest, wallets: dict[str, Wallet], partitions: in
     }
 
 
-def _replays(
-    session: Session, requests: list[TransactionRequest], rows: list[dict], inserted: set, client_id: str
-) -> dict[uuid.UUID, uuid.UUID]:
-    """Map each row that lost an idempotency race to the transaction that holds its key."""
-    lost = {row["idempotency_key"]: row for row in rows if row["id"] not in inserted}
-    if not lost:
-        return {}
-    existing = session.execute(
-        select(Transaction.idempotency_key, Transaction.id, Transaction.request_hash).where(
-            Transaction.client_id == client_id, Transaction.idempotency_key.in_(lost)
-        )
-    ).all()
-    replays = {}
-    for key, transaction_id, request_hash in existing:
-        if request_hash != lost[key]["request_hash"]:
-            raise IdempotencyConflict(key)
-        replays[lost[key]["id"]] = transaction_id
-    return replays
+def _domain_error(exc: DBAPIError) -> Exception:
+    """The ledger's error for an accept_transactions refusal (SQLSTATE class WL); other errors as they are."""
+    code = getattr(exc.orig, "pgcode", None)
+    diag = getattr(exc.orig, "diag", None)
+    detail = diag.message_detail if diag is not None else None
+    if code == "WL404":
+        return WalletNotFound(detail)
+    if code == "WL400":
+        return InvalidRequest(detail, diag.message_primary)
+    if code == "WL409":
+        return IdempotencyConflict(detail)
+    return exc

@@ -47,6 +47,24 @@ CHECKS = {
     "queued or rejected transaction with entries": """
         SELECT DISTINCT t.id::text FROM transactions t JOIN entries e ON e.transaction_id = t.id
         WHERE t.status <> 'applied'""",
+    "entry of a transaction or a wallet that does not exist": """
+        SELECT e.id::text FROM entries e
+        LEFT JOIN transactions t ON t.id = e.transaction_id
+        LEFT JOIN wallets w ON w.id = e.wallet_id
+        WHERE t.id IS NULL OR w.id IS NULL""",
+    # The queue is the engine's to-do list: exactly the queued transactions, each in its own partition.
+    "queued transaction missing from the queue, or queued twice": """
+        SELECT t.id::text FROM transactions t
+        LEFT JOIN transaction_queue q ON q.transaction_id = t.id
+        WHERE t.status = 'queued'
+        GROUP BY t.id, t.partition, t.seq
+        HAVING count(q.transaction_id) <> 1 OR bool_or(q.partition <> t.partition OR q.seq <> t.seq)""",
+    "queue row of a decided or unknown transaction, or unlike its transaction": """
+        SELECT q.transaction_id::text FROM transaction_queue q
+        LEFT JOIN transactions t ON t.id = q.transaction_id
+        WHERE t.status IS DISTINCT FROM 'queued'
+           OR (q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id)
+              IS DISTINCT FROM (t.type, t.amount, t.currency, t.debit_wallet_id, t.credit_wallet_id)""",
 }
 
 TOTAL = "SELECT coalesce(sum(balance), 0) FROM wallets"

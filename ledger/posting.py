@@ -1,25 +1,32 @@
-"""The posting engine: drain a partition's queued transactions in ``seq`` order, a batch per commit.
+"""The posting engine: apply queued transactions in ``seq`` order, a batch per commit.
 
-One batch is one database transaction: take the partition's advisory lock, read up to
-``batch_size`` queued rows, lock every wallet they touch, decide them in memory (ledger.decisions),
-then write each touched balance once, all entries in one insert, all statuses in one update, and
-whatever the caller's hook writes in the same transaction (the webhook outbox), and commit once.
-N transactions cost one commit, which is what makes a single hot wallet as fast as uniform traffic.
+One batch is one database transaction over a set of partitions (those of one worker process):
+take each partition's advisory lock, read up to ``batch_size`` queued rows in ``seq`` order, lock
+every wallet they touch, decide them in memory (ledger.decisions), then write every touched
+balance, every entry and every status (a statement each), whatever the caller's hook writes in the
+same transaction (the webhook outbox), and commit once. N transactions cost one commit and about
+nine round trips, which is what makes a hot wallet as fast as uniform traffic and keeps a
+drain of a handful of rows cheap.
+
+Statements go through the driver's cursor in the session's transaction: a batch moves thousands of
+rows each way, and building SQLAlchemy row objects for them cost more than reading them.
+
+The database backs every step: a decided transaction can never change again (trigger
+``transactions_decided_final``, which makes a second decision roll the batch back), the queue row
+goes with the status change (``transactions_queue_decided``), and entries must come as whole,
+balanced transactions of existing wallets (``entries_checked``).
 """
 
-import json
 import logging
 import random
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.decisions import Decision, Posting, QueuedTransaction, WalletState, decide
+from ledger.decisions import Decision, QueuedTransaction, WalletState, decide
 from ledger.enums import TransactionStatus
 
 log = logging.getLogger(__name__)
@@ -35,9 +42,58 @@ MAX_ATTEMPTS = 5
 # knows nothing of who subscribes.
 DecisionHook = Callable[[Session, list[Decision]], int]
 
+# In ascending partition order, so two appliers whose partition sets overlap (a misconfiguration,
+# or a redelivery during a restart) queue instead of deadlocking.
+LOCK_PARTITIONS = (
+    "SELECT count(pg_advisory_xact_lock(%(namespace)s, p)) FROM unnest(CAST(%(partitions)s AS int[])) AS p"
+)
+# Each partition read on its own, in index order: a plain index scan stops after :limit rows and
+# marks the entries of rows deleted since the last vacuum as dead, so later scans step over them
+# (a bitmap scan over all the partitions at once would revisit every one of them, every batch).
+QUEUED = """
+    SELECT CAST(q.transaction_id AS text), q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id
+    FROM unnest(CAST(%(partitions)s AS int[])) AS p(partition)
+    CROSS JOIN LATERAL (
+        SELECT * FROM transaction_queue q
+        WHERE q.partition = p.partition ORDER BY q.seq LIMIT %(limit)s) AS q
+    ORDER BY q.seq
+    LIMIT %(limit)s
+"""
+# Ascending id order on both sides of every transfer: two batches that share wallets always take
+# the row locks in the same order, so they queue instead of deadlocking. NO KEY UPDATE, not
+# UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets, which FOR UPDATE
+# would block, deadlocking an insert with a batch.
+LOCK_WALLETS = (
+    "SELECT id, balance, status, currency, acnt_type FROM wallets"
+    " WHERE id = ANY(CAST(%(ids)s AS bigint[])) ORDER BY id FOR NO KEY UPDATE"
+)
+# Every touched balance, once per batch, to the value the decisions arrived at.
+BALANCES = """
+    UPDATE wallets AS w SET balance = u.balance, updated_at = now()
+    FROM unnest(CAST(%(wallet_ids)s AS bigint[]), CAST(%(balances)s AS bigint[])) AS u(id, balance)
+    WHERE w.id = u.id
+"""
+ENTRIES = """
+    INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)
+    SELECT * FROM unnest(CAST(%(entry_transactions)s AS uuid[]), CAST(%(entry_wallets)s AS bigint[]),
+                         CAST(%(entry_amounts)s AS bigint[]), CAST(%(entry_balances)s AS bigint[]))
+"""
+# decided_at is clock_timestamp(), not now(): now() is the start of the batch's transaction, which
+# would hide the batch's own duration from every submit-to-applied latency. No "status = 'queued'"
+# filter: a decided row's status cannot change (transactions_decided_final raises, and the whole
+# batch rolls back), which is the guard, kept by the database for every writer.
+STATUSES = """
+    UPDATE transactions AS t
+    SET status = u.status, failure_code = u.failure_code, failure_message = u.failure_message,
+        decided_at = clock_timestamp()
+    FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(statuses)s AS text[]), CAST(%(failure_codes)s AS text[]),
+                CAST(%(failure_messages)s AS text[])) AS u(id, status, failure_code, failure_message)
+    WHERE t.id = u.id
+"""
+
 
 class ConcurrentApply(Exception):
-    """A queued row changed under us despite the advisory lock: refuse to commit anything."""
+    """A queued row vanished under us despite the advisory lock: refuse to commit anything."""
 
 
 @dataclass
@@ -48,35 +104,38 @@ class BatchResult:
 
 @dataclass
 class DrainResult:
-    applied: list[uuid.UUID] = field(default_factory=list)
-    rejected: list[uuid.UUID] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
     batches: int = 0
     events: int = 0
     exhausted: bool = True
 
+    def add(self, batch: BatchResult) -> None:
+        self.batches += 1
+        self.events += batch.events
+        for decision in batch.decisions:
+            applied = decision.status == TransactionStatus.APPLIED
+            (self.applied if applied else self.rejected).append(decision.transaction_id)
 
-def drain_partition(
+
+def drain_partitions(
     session_factory: sessionmaker[Session],
-    partition: int,
+    partitions: Sequence[int],
     *,
     batch_size: int = 1000,
     max_seconds: float = 5.0,
     on_decided: DecisionHook | None = None,
 ) -> DrainResult:
-    """Apply batches until the partition has no queued rows or ``max_seconds`` have passed.
+    """Apply batches until the partitions have no queued rows or ``max_seconds`` have passed.
 
     ``exhausted`` is False when time ran out with work left, so the caller can wake the
-    partition again instead of holding its worker forever.
+    partitions again instead of holding its worker forever.
     """
     result = DrainResult()
     deadline = time.monotonic() + max_seconds
     while True:
-        batch = _apply_with_retry(session_factory, partition, batch_size, on_decided)
-        result.batches += 1
-        result.events += batch.events
-        for decision in batch.decisions:
-            applied = decision.status == TransactionStatus.APPLIED
-            (result.applied if applied else result.rejected).append(decision.transaction_id)
+        batch = apply_with_retry(session_factory, partitions, batch_size, on_decided)
+        result.add(batch)
         if len(batch.decisions) < batch_size:
             return result
         if time.monotonic() >= deadline:
@@ -84,117 +143,85 @@ def drain_partition(
             return result
 
 
-def _apply_with_retry(
-    session_factory: sessionmaker[Session], partition: int, batch_size: int, on_decided: DecisionHook | None
+def apply_with_retry(
+    session_factory: sessionmaker[Session],
+    partitions: Sequence[int],
+    batch_size: int,
+    on_decided: DecisionHook | None = None,
 ) -> BatchResult:
+    """One batch in a database transaction of its own, run again after a deadlock or serialization failure."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with session_factory() as session, session.begin():
-                return apply_batch(session, partition, batch_size, on_decided)
+                return apply_batch(session, partitions, batch_size, on_decided)
         except DBAPIError as exc:
             sqlstate = getattr(exc.orig, "pgcode", None)
             if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
                 raise
-            log.warning("partition %s: batch rolled back (%s), retry %s", partition, sqlstate, attempt)
+            log.warning("partitions %s: batch rolled back (%s), retry %s", list(partitions), sqlstate, attempt)
             time.sleep(random.uniform(0, 0.05 * attempt))
     raise AssertionError("unreachable")
 
 
 def apply_batch(
-    session: Session, partition: int, batch_size: int, on_decided: DecisionHook | None = None
+    session: Session, partitions: Sequence[int], batch_size: int, on_decided: DecisionHook | None = None
 ) -> BatchResult:
     """Decide and write one batch inside the caller's database transaction; the caller commits."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:ns, :partition)"),
-        {"ns": ADVISORY_LOCK_NAMESPACE, "partition": partition},
-    )
-    queued = _queued(session, partition, batch_size)
+    cursor = session.connection().connection.cursor()
+    ordered = _array(sorted(set(partitions)))
+    cursor.execute(LOCK_PARTITIONS, {"namespace": ADVISORY_LOCK_NAMESPACE, "partitions": ordered})
+    cursor.execute(QUEUED, {"partitions": ordered, "limit": batch_size})
+    queued = list(map(QueuedTransaction._make, cursor.fetchall()))
     if not queued:
         return BatchResult()
-    wallets = _lock_wallets(session, queued)
-    opening_balances = {wallet_id: wallet.balance for wallet_id, wallet in wallets.items()}
+    wallet_ids = sorted({t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued})
+    cursor.execute(LOCK_WALLETS, {"ids": _array(wallet_ids)})
+    wallets = {row[0]: WalletState(*row) for row in cursor.fetchall()}
+    opening = {wallet_id: wallet.balance for wallet_id, wallet in wallets.items()}
     decisions, postings = decide(queued, wallets)
-    changed = [w for w in wallets.values() if w.balance != opening_balances[w.id]]
-    _write_balances(session, changed)
-    _write_entries(session, postings)
-    _write_statuses(session, decisions)
+    changed = [(w.id, w.balance) for w in wallets.values() if w.balance != opening[w.id]]
+    # Columns of each record list, transposed in one pass (the lists hold thousands of rows).
+    wallet_ids, balances = zip(*changed, strict=True) if changed else ((), ())
+    entries = zip(*postings, strict=True) if postings else ((), (), (), ())
+    entry_transactions, entry_wallets, entry_amounts, entry_balances = entries
+    ids, statuses, failure_codes, failure_messages = zip(*decisions, strict=True)
+    if changed:
+        cursor.execute(BALANCES, {"wallet_ids": _array(wallet_ids), "balances": _array(balances)})
+    if postings:
+        cursor.execute(
+            ENTRIES,
+            {
+                "entry_transactions": _array(entry_transactions),
+                "entry_wallets": _array(entry_wallets),
+                "entry_amounts": _array(entry_amounts),
+                "entry_balances": _array(entry_balances),
+            },
+        )
+    cursor.execute(
+        STATUSES,
+        {
+            "ids": _array(ids),
+            "statuses": _array(statuses),
+            "failure_codes": _text_array(failure_codes),
+            "failure_messages": _text_array(failure_messages),
+        },
+    )
+    if cursor.rowcount != len(decisions):
+        raise ConcurrentApply(f"{len(decisions) - cursor.rowcount} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
     return BatchResult(decisions, events)
 
 
-def _queued(session: Session, partition: int, batch_size: int) -> list[QueuedTransaction]:
-    rows = session.execute(
-        text(
-            "SELECT id, type, amount, currency, debit_wallet_id, credit_wallet_id FROM transactions"
-            " WHERE partition = :partition AND status = 'queued' ORDER BY seq LIMIT :limit"
-        ),
-        {"partition": partition, "limit": batch_size},
-    )
-    return [QueuedTransaction(*row) for row in rows]
-
-
-def _lock_wallets(session: Session, queued: list[QueuedTransaction]) -> dict[int, WalletState]:
-    # Ascending id order on both sides of every transfer: two partitions whose batches share
-    # wallets always take the row locks in the same order, so they queue instead of deadlocking.
-    # NO KEY UPDATE, not UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets
-    # (in debit, credit order), which FOR UPDATE would block, deadlocking an insert with a batch.
-    ids = sorted({t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued})
-    rows = session.execute(
-        text(
-            "SELECT id, balance, status, currency, acnt_type FROM wallets"
-            " WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE"
-        ),
-        {"ids": _pg_array(ids)},
-    )
-    return {row.id: WalletState(*row) for row in rows}
-
-
-def _write_balances(session: Session, wallets: list[WalletState]) -> None:
-    if not wallets:
-        return
-    session.execute(
-        text(
-            "UPDATE wallets AS w SET balance = u.balance, updated_at = now()"
-            " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id bigint, balance bigint)"
-            " WHERE w.id = u.id"
-        ),
-        {"rows": json.dumps([{"id": w.id, "balance": w.balance} for w in wallets])},
-    )
-
-
-def _write_entries(session: Session, postings: list[Posting]) -> None:
-    if not postings:
-        return
-    session.execute(
-        text(
-            "INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)"
-            " SELECT transaction_id, wallet_id, amount, balance_after"
-            " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-            " AS p(transaction_id uuid, wallet_id bigint, amount bigint, balance_after bigint)"
-        ),
-        {"rows": json.dumps([p.as_row() for p in postings])},
-    )
-
-
-def _write_statuses(session: Session, decisions: list[Decision]) -> None:
-    # clock_timestamp(), not now(): now() is the start of the batch's transaction, which would hide
-    # the batch's own duration from every submit-to-applied latency.
-    # Guarded by status = 'queued': if any row was decided elsewhere the counts differ and the
-    # whole batch rolls back, so nothing is ever applied twice.
-    updated = session.execute(
-        text(
-            "UPDATE transactions AS t SET status = u.status, failure_code = u.failure_code,"
-            " failure_message = u.failure_message, decided_at = clock_timestamp()"
-            " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-            " AS u(transaction_id uuid, status text, failure_code text, failure_message text)"
-            " WHERE t.id = u.transaction_id AND t.status = 'queued'"
-        ),
-        {"rows": json.dumps([d.as_row() for d in decisions])},
-    ).rowcount
-    if updated != len(decisions):
-        raise ConcurrentApply(f"{len(decisions) - updated} of {len(decisions)} rows were no longer queued")
-
-
-def _pg_array(values: list[int]) -> str:
-    """A bigint array as one text literal: parsed once by the server, no per-element plan nodes."""
+def _array(values) -> str:
+    """An array of numbers, uuids or bare words as one text literal: parsed once by the server,
+    one parameter whatever the batch size, so the statement's plan never depends on it."""
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def _text_array(values) -> str:
+    """A text array literal of arbitrary strings (quoted and escaped) and NULLs."""
+    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

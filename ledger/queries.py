@@ -1,18 +1,57 @@
-"""Reads: wallets, transactions and statements, newest first, cursor-paginated by ``seq``."""
+"""Reads: wallets, transactions and statements, newest first, cursor-paginated by ``seq``.
+
+Transactions and wallets come back as JSON text built by PostgreSQL (``transaction_json`` and
+``wallet_json``, migration 0004): the one shape every route and webhook shows, which the API
+sends as it is. Each read is a single statement, so it needs no transaction of its own.
+"""
 
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from ledger.enums import TransactionStatus
 from ledger.errors import TransactionNotFound, WalletNotFound
-from ledger.models import Entry, Transaction, Wallet
+from ledger.models import Entry, Wallet
 
 T = TypeVar("T")
+Reader = Session | Connection
+
+TRANSACTION = text(
+    """
+    SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
+    FROM transactions t
+    JOIN wallets d ON d.id = t.debit_wallet_id
+    JOIN wallets c ON c.id = t.credit_wallet_id
+    WHERE t.id = :id
+    """
+)
+WALLET = text(
+    "SELECT CAST(wallet_json(w) AS text) FROM wallets w WHERE w.user_id = :user_id AND w.acnt_type <> 'system'"
+)
+WALLET_ID = text("SELECT id FROM wallets WHERE user_id = :user_id AND acnt_type <> 'system'")
+# A page: the newest ``limit + 1`` seqs of each side (or of all), merged, then their JSON. For one
+# wallet, the debit side and the credit side are read from their own indexes, so a hot wallet's
+# page costs two short index scans, not a scan of its history.
+PAGE = """
+    SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
+    FROM transactions t
+    JOIN wallets d ON d.id = t.debit_wallet_id
+    JOIN wallets c ON c.id = t.credit_wallet_id
+    WHERE t.seq IN ({sides})
+    ORDER BY t.seq DESC
+    LIMIT :limit
+"""
+SIDE = "(SELECT seq FROM transactions WHERE {conditions} ORDER BY seq DESC LIMIT :limit)"
+STALE = text(
+    """
+    SELECT DISTINCT partition FROM transaction_queue
+    WHERE created_at < now() - make_interval(secs => :seconds)
+    ORDER BY partition
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -28,56 +67,54 @@ def get_wallet(session: Session, user_id: str) -> Wallet:
     return wallet
 
 
-def get_transaction(session: Session, transaction_id: uuid.UUID) -> Transaction:
-    transaction = session.get(Transaction, transaction_id)
-    if transaction is None:
+def wallet_json(db: Reader, user_id: str) -> str:
+    """A client's wallet as JSON text; the ledger's own accounts are no one's to read."""
+    body = db.execute(WALLET, {"user_id": user_id}).scalar()
+    if body is None:
+        raise WalletNotFound(user_id)
+    return body
+
+
+def transaction_json(db: Reader, transaction_id: uuid.UUID) -> str:
+    body = db.execute(TRANSACTION, {"id": transaction_id}).scalar()
+    if body is None:
         raise TransactionNotFound(transaction_id)
-    return transaction
+    return body
 
 
-def transaction_exists(session: Session, transaction_id: uuid.UUID) -> bool:
-    return session.scalar(select(Transaction.seq).where(Transaction.id == transaction_id)) is not None
+def transaction_exists(db: Reader, transaction_id: uuid.UUID) -> bool:
+    return db.execute(text("SELECT 1 FROM transactions WHERE id = :id"), {"id": transaction_id}).scalar() is not None
 
 
-def list_transactions(
-    session: Session,
+def transactions_json(
+    db: Reader,
     *,
     user_id: str | None = None,
     type: str | None = None,
     status: str | None = None,
     limit: int = 20,
     starting_after: uuid.UUID | None = None,
-) -> Page[Transaction]:
-    """Transactions newest first; ``starting_after`` is the id of the last one already seen.
-
-    For one wallet, the debit side and the credit side are read from their own indexes and
-    merged, so a hot wallet's page costs two short index scans, not a scan of its history.
-    """
+) -> Page[str]:
+    """Transactions newest first, as JSON texts; ``starting_after`` is the id of the last one seen."""
+    params: dict = {"limit": limit + 1, "type": type, "status": status, "after": starting_after}
     conditions = []
     if type is not None:
-        conditions.append(Transaction.type == type)
+        conditions.append("type = :type")
     if status is not None:
-        conditions.append(Transaction.status == status)
+        conditions.append("status = :status")
     if starting_after is not None:
-        cursor = select(Transaction.seq).where(Transaction.id == starting_after).scalar_subquery()
-        conditions.append(Transaction.seq < cursor)
+        conditions.append("seq < (SELECT seq FROM transactions WHERE id = :after)")
     if user_id is None:
-        sides = [select(Transaction.seq).where(*conditions)]
+        sides = [SIDE.format(conditions=" AND ".join(conditions) or "true")]
     else:
-        wallet = get_wallet(session, user_id)
+        params["wallet"] = db.execute(WALLET_ID, {"user_id": user_id}).scalar()
+        if params["wallet"] is None:
+            raise WalletNotFound(user_id)
         sides = [
-            select(Transaction.seq).where(column == wallet.id, *conditions)
-            for column in (Transaction.debit_wallet_id, Transaction.credit_wallet_id)
+            SIDE.format(conditions=" AND ".join([f"{column} = :wallet", *conditions]))
+            for column in ("debit_wallet_id", "credit_wallet_id")
         ]
-    sides = [side.order_by(Transaction.seq.desc()).limit(limit + 1) for side in sides]
-    seqs = union_all(*sides).subquery() if len(sides) > 1 else sides[0].subquery()
-    query = (
-        select(Transaction)
-        .where(Transaction.seq.in_(select(seqs.c.seq)))
-        .order_by(Transaction.seq.desc())
-        .limit(limit + 1)
-    )
-    rows = list(session.scalars(query).unique())
+    rows = list(db.execute(text(PAGE.format(sides=" UNION ALL ".join(sides))), params).scalars())
     return Page(rows[:limit], has_more=len(rows) > limit)
 
 
@@ -93,12 +130,6 @@ def wallet_statement(
     return Page(rows[:limit], has_more=len(rows) > limit)
 
 
-def stale_partitions(session: Session, older_than: timedelta) -> list[int]:
-    """Partitions holding a ``queued`` row older than ``older_than``: their wake-up was lost."""
-    query = (
-        select(Transaction.partition)
-        .where(Transaction.status == TransactionStatus.QUEUED, Transaction.created_at < func.now() - older_than)
-        .distinct()
-        .order_by(Transaction.partition)
-    )
-    return list(session.scalars(query))
+def stale_partitions(db: Reader, older_than: timedelta) -> list[int]:
+    """Partitions holding a row queued for longer than ``older_than``: their wake-up was lost."""
+    return list(db.execute(STALE, {"seconds": older_than.total_seconds()}).scalars())

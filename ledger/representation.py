@@ -1,46 +1,13 @@
-"""The one JSON shape of a transaction and of a wallet, shared by the API and the webhook payloads.
+"""How the ledger writes a moment in JSON: ISO 8601 in UTC with microseconds and a ``Z``.
 
-Plain dicts of JSON types (ids as strings, timestamps as ISO 8601 UTC), so any ``json.dumps``
-can send them; the API's marshmallow schemas only document these shapes, they do not build them.
-The batch endpoint renders a thousand transactions per request, so this stays a few attribute reads.
+Transactions and wallets are turned into JSON by PostgreSQL (``transaction_json`` and
+``wallet_json``, migration 0004, whose ``utc_text`` writes moments the same way as this function).
 """
 
 from datetime import UTC, datetime
-
-from ledger.models import Transaction, Wallet
-
-
-def transaction_as_dict(t: Transaction) -> dict:
-    """``from_user_id`` is the debited wallet and ``to_user_id`` the credited one, whatever the type."""
-    return {
-        "id": str(t.id),
-        "type": t.type,
-        "status": t.status,
-        "amount": t.amount,
-        "currency": t.currency,
-        "from_user_id": t.debit_wallet.user_id,
-        "to_user_id": t.credit_wallet.user_id,
-        "metadata": t.metadata_,
-        "created_at": timestamp(t.created_at),
-        "applied_at": timestamp(t.applied_at),
-        "decided_at": timestamp(t.decided_at),
-        "failure": None if t.failure_code is None else {"code": t.failure_code, "message": t.failure_message},
-    }
-
-
-def wallet_as_dict(w: Wallet) -> dict:
-    return {
-        "user_id": w.user_id,
-        "acnt_type": w.acnt_type,
-        "currency": w.currency,
-        "status": w.status,
-        "balance": w.balance,
-        "created_at": timestamp(w.created_at),
-        "updated_at": timestamp(w.updated_at),
-    }
 
 
 def timestamp(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -56,8 +56,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Engine:
-    """Empty every table, then replay the opening balances, as a fresh migration leaves them."""
+    """Empty every table, then replay the opening balances, as a fresh migration leaves them.
+
+    The ledger's rules refuse to truncate its record (entries, transactions, wallets): the wipe runs
+    as a replication session, which fires no ordinary triggers. Nothing but this fixture does so.
+    """
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         tables = conn.execute(
             text(
                 "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
@@ -65,6 +70,7 @@ def clean_db(engine: Engine) -> Engine:
             )
         ).scalar_one()
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("SET LOCAL session_replication_role = origin"))
         conn.exec_driver_sql(_opening_sql())
     return engine
 

@@ -132,9 +132,7 @@ def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | 
     if started.scalar() is None:
         return None
     query = (
-        select(WebhookMessage)
-        .where(WebhookMessage.id == claim.message_id)
-        .options(joinedload(WebhookMessage.transaction), joinedload(WebhookMessage.endpoint))
+        select(WebhookMessage).where(WebhookMessage.id == claim.message_id).options(joinedload(WebhookMessage.endpoint))
     )
     message = session.scalars(query).one()
     endpoint = message.endpoint
@@ -144,7 +142,7 @@ def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | 
 
     if endpoint is not None and endpoint.status != EndpointStatus.ACTIVE:
         return request(unsent=Response(None, f"endpoint is {endpoint.status}", 0, refused=True))
-    body = json.dumps(event_payload(message), separators=(",", ":"))
+    body = json.dumps(event_payload(session, message), separators=(",", ":"))
     try:
         headers = sign(endpoint.secret if endpoint else policy.server_secret, message.id, body, datetime.now(UTC))
     except EmptyWebhookSecretError:

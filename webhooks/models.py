@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, SmallInteger, Text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.models import DB_DEFAULT, Base, Transaction
+from ledger.models import DB_DEFAULT, Base
 
 
 class EventType(StrEnum):
@@ -60,7 +60,6 @@ class WebhookMessage(Base):
     lease_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     created_at: Mapped[datetime] = mapped_column(server_default=DB_DEFAULT)
 
-    transaction: Mapped[Transaction] = relationship()
     endpoint: Mapped[WebhookEndpoint | None] = relationship()
 
     @property

@@ -1,17 +1,19 @@
 """What a receiver gets: the event body and its Standard Webhooks signature headers."""
 
+import json
 import uuid
 from datetime import datetime
 
+from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
-from ledger.representation import transaction_as_dict
+from ledger.queries import transaction_json
 from webhooks.models import WebhookMessage, webhook_id
 
 
-def event_payload(message: WebhookMessage) -> dict:
+def event_payload(session: Session, message: WebhookMessage) -> dict:
     """The body of an event: the transaction exactly as ``GET /transactions/{id}`` shows it."""
-    data = transaction_as_dict(message.transaction)
+    data = json.loads(transaction_json(session, message.transaction_id))
     # The event happened when the transaction was decided: the same instant on every retry.
     return {"type": message.event_type, "timestamp": data["decided_at"], "data": data}
 

@@ -5,10 +5,11 @@ from a parent process would share sockets between processes. Pools that do not f
 webhooks worker's threads) open it on first use instead.
 """
 
+import re
 import threading
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
+from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown, worker_shutdown
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,22 @@ celery_app.conf.update(CELERY_CONFIG)
 _lock = threading.Lock()
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
+# The partitions whose queues this worker consumes (its -Q), learnt before the pool forks.
+_owned: tuple[int, ...] = ()
+LEDGER_QUEUE = re.compile(r"ledger\.p(\d+)")
+
+
+def owned_partitions() -> tuple[int, ...]:
+    """The partitions of the ``ledger.pNN`` queues this worker process consumes; empty elsewhere."""
+    return _owned
+
+
+@celeryd_init.connect
+def remember_partitions(options: dict, **_) -> None:
+    global _owned
+    queues = options.get("queues") or []
+    names = queues.split(",") if isinstance(queues, str) else queues
+    _owned = tuple(sorted(int(m.group(1)) for name in names if (m := LEDGER_QUEUE.fullmatch(name.strip()))))
 
 
 def session_factory() -> sessionmaker[Session]:

@@ -6,10 +6,12 @@ request. Every network step is bounded by ``publish_timeout`` (socket timeouts, 
 no publish retry), so a dead or hung Redis cannot hold a request open.
 
 Coalescing: ``SET wake:pNN 1 NX EX ttl`` and publish the drain only when the key was newly set.
-The drain deletes the key before it reads the database (``drain_started``), so a row committed
-after that point sets the key again and brings a new drain. A burst of N requests to one partition
-costs one or two messages, not N. The TTL bounds how long a key whose message was lost can mute its
-partition; the sweeper does not wait for it (``coalesce=False``).
+A running drain holds the keys of all its worker's partitions (``hold``), so requests during it
+cost one Redis round trip and no message; when it has found nothing for a while it deletes them
+(``release``) and then looks one last time, so a row committed after that point sets its key again
+and brings a new drain, and one committed before it is seen. A burst of N requests costs one or
+two messages, not N. The TTL bounds how long a key whose message was lost can mute its partition;
+the sweeper does not wait for it (``coalesce=False``).
 """
 
 import logging
@@ -80,23 +82,27 @@ class Wakeups:
                 unsent = newly_set[sent:]
                 log.warning("broker unreachable: wake-up of partitions %s left to the sweeper", unsent, exc_info=True)
                 # A key without its message would mute the partition until the key expires.
-                self._forget(unsent)
+                self.release(unsent)
                 break
             sent += 1
         self.count(WAKEUPS_PUBLISHED, sent)
 
-    def drain_started(self, partition: int) -> None:
-        """Called by the drain before it reads the database: later commits must wake it again.
-
-        Deletes the partition's key and counts the drain, in one round trip.
-        """
+    def hold(self, partitions: Iterable[int]) -> None:
+        """A drain of ``partitions`` is running: set their keys, so requests meanwhile send no message."""
         try:
             pipe = self._redis().pipeline(transaction=False)
-            pipe.delete(wake_key(partition))
-            pipe.incr(DRAINS_RUN)
+            for partition in partitions:
+                pipe.set(wake_key(partition), 1, ex=self.ttl)
             pipe.execute()
         except Exception:
-            log.warning("could not clear the wake-up key of partition %s", partition, exc_info=True)
+            log.warning("could not set the wake-up keys of partitions %s", list(partitions), exc_info=True)
+
+    def release(self, partitions: Iterable[int]) -> None:
+        """The drain is about to look one last time: from now on a commit must wake it again."""
+        try:
+            self._redis().delete(*[wake_key(p) for p in partitions])
+        except Exception:
+            log.warning("could not clear the wake-up keys of partitions %s", list(partitions), exc_info=True)
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add to a statistics counter; a statistic is never worth an error, so failures are only logged."""
@@ -112,12 +118,6 @@ class Wakeups:
         self._open()
         with self._producers.acquire(block=True, timeout=self.publish_timeout) as producer:
             celery_app.send_task(task_name, args=args, queue=queue, producer=producer, retry=False)
-
-    def _forget(self, partitions: list[int]) -> None:
-        try:
-            self._redis().delete(*[wake_key(p) for p in partitions])
-        except Exception:
-            log.warning("could not clear wake-up keys of partitions %s", partitions, exc_info=True)
 
     def _redis(self) -> redis.Redis:
         self._open()

@@ -1,7 +1,13 @@
-"""The app's engine and its per-request session, closed when the request ends."""
+"""The app's engine, a per-request ORM session, and a per-request autocommit connection.
 
-from flask import Flask, current_app
-from sqlalchemy import Engine
+The hot routes (accept, poll, read a wallet) make a single call to PostgreSQL, which needs no
+transaction of its own: on an autocommit connection it is one round trip, where a session would
+add BEGIN and COMMIT (or ROLLBACK). Routes that change several rows use the session and commit it.
+Both are closed when the request ends.
+"""
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
 from ledger.db import make_engine, make_session_factory
@@ -19,12 +25,23 @@ class Database:
         )
         self.sessions = scoped_session(make_session_factory(self.engine))
         app.extensions["database"] = self
-        app.teardown_appcontext(self._close_session)
+        app.teardown_appcontext(self._close)
 
-    def _close_session(self, _exc: BaseException | None) -> None:
+    def _close(self, _exc: BaseException | None) -> None:
         self.sessions.remove()
+        connection = g.pop("db_connection", None)
+        if connection is not None:
+            connection.close()
 
 
 def db_session() -> Session:
     """The current request's session; the request commits it, teardown closes it."""
     return current_app.extensions["database"].sessions()
+
+
+def db_connection() -> Connection:
+    """The current request's autocommit connection: each statement is its own transaction."""
+    if "db_connection" not in g:
+        engine = current_app.extensions["database"].engine
+        g.db_connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return g.db_connection

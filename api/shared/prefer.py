@@ -1,20 +1,21 @@
 """``Prefer: wait=N`` (RFC 7240): hold an answer until the transaction is decided, at most N seconds.
 
-The wait polls PostgreSQL, the record of truth, and gives its connection back to the pool between
-polls, so a held request costs a sleeping thread, not a database connection.
+The wait polls PostgreSQL, the record of truth, one autocommit statement at a time, so a held
+request costs a sleeping thread, not a database transaction.
 """
 
 import time
+import uuid
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from ledger.enums import TransactionStatus
-from ledger.models import Transaction
+from ledger.queries import transaction_json
 
 FIRST_PAUSE_SECONDS = 0.02
 MAX_PAUSE_SECONDS = 0.1
+STATUS = text("SELECT status FROM transactions WHERE id = :id")
 
 
 def wait_preference(prefer: str | None) -> int | None:
@@ -34,21 +35,14 @@ def preference_applied(seconds: int) -> dict[str, str]:
     return {"Preference-Applied": f"wait={seconds}"}
 
 
-def wait_until_decided(session: Session, transaction: Transaction, seconds: float) -> bool:
-    """Refresh ``transaction`` until it is applied or rejected (True) or ``seconds`` pass (False)."""
+def wait_until_decided(db: Connection, transaction_id: uuid.UUID, seconds: float) -> str | None:
+    """The transaction's JSON once it is applied or rejected; None if ``seconds`` pass first."""
     deadline = time.monotonic() + seconds
     pause = FIRST_PAUSE_SECONDS
-    while transaction.status == TransactionStatus.QUEUED:
-        session.commit()  # ends the read: the connection returns to the pool while this thread sleeps
+    while db.execute(STATUS, {"id": transaction_id}).scalar() == TransactionStatus.QUEUED:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False
+            return None
         time.sleep(min(pause, remaining))
         pause = min(pause * 1.5, MAX_PAUSE_SECONDS)
-        if (
-            session.scalar(select(Transaction.status).where(Transaction.id == transaction.id))
-            != TransactionStatus.QUEUED
-        ):
-            session.refresh(transaction)
-    session.commit()
-    return True
+    return transaction_json(db, transaction_id)

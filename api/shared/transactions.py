@@ -4,13 +4,13 @@ and one page of transactions, for ``GET /transactions`` and a wallet's own lists
 
 from marshmallow import fields, validate
 
-from api.extensions.database import db_session
+from api.extensions.database import db_connection
 from api.extensions.problems import Problem
+from api.extensions.responses import json_array
 from api.extensions.smorest import Schema
 from api.shared.pages import PageQuerySchema
 from ledger.enums import MOVEMENTS, FailureCode, TransactionStatus, TransactionType
-from ledger.queries import list_transactions, transaction_exists
-from ledger.representation import transaction_as_dict
+from ledger.queries import transaction_exists, transactions_json
 
 
 class FailureSchema(Schema):
@@ -19,7 +19,7 @@ class FailureSchema(Schema):
 
 
 class TransactionSchema(Schema):
-    """Documents ledger.representation.transaction_as_dict, which builds every transaction answer."""
+    """Documents transaction_json (migration 0004), which builds every transaction answer."""
 
     id = fields.UUID()
     type = fields.String(metadata={"enum": list(TransactionType)})
@@ -48,18 +48,21 @@ class TransactionPageQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(list(TransactionStatus)))
 
 
-def transaction_page(query: dict, user_id: str | None = None) -> dict:
-    """One page of ``list_transactions`` as JSON; an unknown cursor is a 400, not an empty page."""
-    session = db_session()
+def transaction_page(query: dict, user_id: str | None = None) -> str:
+    """One page of transactions as the JSON members ``"transactions":[...],"has_more":...``.
+
+    An unknown cursor is a 400, not an empty page.
+    """
+    db = db_connection()
     starting_after = query.get("starting_after")
-    if starting_after is not None and not transaction_exists(session, starting_after):
+    if starting_after is not None and not transaction_exists(db, starting_after):
         raise Problem(400, "invalid_cursor", f"starting_after: no transaction with id {starting_after}")
-    page = list_transactions(
-        session,
+    page = transactions_json(
+        db,
         user_id=user_id,
         type=query.get("type"),
         status=query.get("status"),
         limit=query["limit"],
         starting_after=starting_after,
     )
-    return {"transactions": [transaction_as_dict(t) for t in page.items], "has_more": page.has_more}
+    return f'"transactions":{json_array(page.items)},"has_more":{"true" if page.has_more else "false"}'

@@ -1,13 +1,13 @@
 """The money routes: 202 with the queued transaction, idempotency keys, Prefer: wait, and the wake-up."""
 
+import json
 import threading
 
 import pytest
 
 import settings
 from ledger.partitions import partition_of
-from ledger.queries import get_transaction
-from ledger.representation import transaction_as_dict
+from ledger.queries import transaction_json
 from tests.api.problems import assert_problem
 from workers.wakeups import Wakeups, wake_key
 
@@ -169,6 +169,6 @@ def test_without_prefer_no_preference_is_applied(client, alice) -> None:
 def test_representation_is_json_ready(session_factory, client, alice) -> None:
     transaction_id = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 1}).get_json()["id"]
     with session_factory() as session:
-        body = transaction_as_dict(get_transaction(session, transaction_id))
+        body = json.loads(transaction_json(session, transaction_id))
     assert isinstance(body["id"], str)
     assert body == client.get(f"/transactions/{transaction_id}").get_json()

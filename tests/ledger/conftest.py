@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.accept import TransactionRequest, create_wallet, record_transactions
 from ledger.opening import open_balance
-from ledger.posting import DrainResult, drain_partition
+from ledger.posting import DrainResult, drain_partitions
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def queue(session: Session) -> Callable[..., list]:
     def record(*requests: TransactionRequest, partitions: int = 1) -> list:
         accepted = record_transactions(session, list(requests), partitions)
         session.commit()
-        return [a.transaction.id for a in accepted]
+        return [a.id for a in accepted]
 
     return record
 
@@ -40,7 +40,7 @@ def queue(session: Session) -> Callable[..., list]:
 @pytest.fixture
 def drain(session_factory: sessionmaker[Session]) -> Callable[..., DrainResult]:
     def run(partition: int = 0, batch_size: int = 1000) -> DrainResult:
-        return drain_partition(session_factory, partition, batch_size=batch_size, max_seconds=60)
+        return drain_partitions(session_factory, [partition], batch_size=batch_size, max_seconds=60)
 
     return run
 

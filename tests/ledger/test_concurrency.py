@@ -12,7 +12,7 @@ from ledger.accept import create_wallet
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
 from ledger.partitions import partition_of
-from ledger.posting import drain_partition
+from ledger.posting import drain_partitions
 
 PARTITIONS = 2
 
@@ -20,7 +20,7 @@ PARTITIONS = 2
 def drain_in_process(database_url: str, partition: int, batch_size: int) -> tuple[list[str], list[str]]:
     """Runs in a child process: its own engine, its own connections, the real engine code."""
     engine = make_engine(database_url)
-    result = drain_partition(make_session_factory(engine), partition, batch_size=batch_size, max_seconds=300)
+    result = drain_partitions(make_session_factory(engine), [partition], batch_size=batch_size, max_seconds=300)
     engine.dispose()
     return [str(i) for i in result.applied], [str(i) for i in result.rejected]
 

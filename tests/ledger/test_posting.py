@@ -95,7 +95,7 @@ def test_applied_rows_are_never_reapplied(session: Session, make_wallet, queue, 
     (transaction_id,) = queue(Req("transfer", alice, bob, 40))
     drain()
     with session.begin():
-        result = apply_batch(session, 0, 1000)
+        result = apply_batch(session, [0], 1000)
     assert result.decisions == []
     entries = session.execute(
         text("SELECT count(*) FROM entries WHERE transaction_id = :t"), {"t": transaction_id}

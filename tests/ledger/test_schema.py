@@ -36,7 +36,8 @@ def test_system_account_may_go_negative(clean_db: Engine) -> None:
         ("amount", "1000000000000001", "transactions_amount_positive"),
         ("status", "'lost'", "transactions_status_known"),
         ("type", "'gift'", "transactions_type_known"),
-        ("currency", "'usd'", "transactions_currency_iso"),
+        # A domain (migration 0004), shared with wallets.currency.
+        ("currency", "'usd'", "currency_iso"),
     ],
 )
 def test_transaction_rules(clean_db: Engine, column: str, value: str, constraint: str) -> None:
@@ -64,18 +65,98 @@ def test_wallet_rules(clean_db: Engine, columns: str, constraint: str) -> None:
     assert constraint in _refused(clean_db, f"INSERT INTO wallets (user_id, acnt_type) VALUES ({columns})")
 
 
-def test_unbalanced_entries_refused_at_commit(clean_db: Engine) -> None:
+ENTRY = "INSERT INTO entries (transaction_id, wallet_id, amount, balance_after) "
+OPENING = "(SELECT id FROM transactions WHERE type = 'opening')"
+WITHDRAW_PROVIDER = "(SELECT id FROM wallets WHERE user_id = 'withdraw-provider-master')"
+
+
+def test_unbalanced_entries_are_refused(clean_db: Engine) -> None:
+    message = _refused(clean_db, ENTRY + f"VALUES ({OPENING}, {WITHDRAW_PROVIDER}, 5, 5)")
+    assert "entries_balanced" in message or "sum to" in message
+
+
+def test_a_transaction_comes_whole_in_one_statement(clean_db: Engine) -> None:
+    # Balanced over two statements is not enough: each statement must bring balanced transactions.
     message = _refused(
         clean_db,
-        "INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)"
-        " SELECT id, credit_wallet_id, 5, 5 FROM transactions LIMIT 1",
+        ENTRY + f"VALUES ({OPENING}, {WITHDRAW_PROVIDER}, 5, 5)",
+        ENTRY + f"VALUES ({OPENING}, 1, -5, -5)",
     )
-    assert "entries_balanced" in message or "sum to" in message
+    assert "entries_balanced" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "constraint"),
+    [
+        (f"(gen_random_uuid(), {WITHDRAW_PROVIDER}, 5, 5), (gen_random_uuid(), 1, -5, -5)", "entries_balanced"),
+        (
+            "('00000000-0000-0000-0000-000000000001', 1, 5, 5), ('00000000-0000-0000-0000-000000000001', 2, -5, -5)",
+            "entries_transaction_exists",
+        ),
+        (f"({OPENING}, 9999, 5, 5), ({OPENING}, 9998, -5, -5)", "entries_wallet_exists"),
+    ],
+)
+def test_entries_name_existing_transactions_and_wallets(clean_db: Engine, values: str, constraint: str) -> None:
+    assert constraint in _refused(clean_db, ENTRY + f"VALUES {values}")
+
+
+def test_a_transaction_names_a_wallet_once(clean_db: Engine) -> None:
+    message = _refused(clean_db, ENTRY + f"VALUES ({OPENING}, 1, 5, 5), ({OPENING}, 1, -5, -5)")
+    assert "entries_transaction_wallet" in message
 
 
 def test_entries_are_append_only(clean_db: Engine) -> None:
     assert "append-only" in _refused(clean_db, "UPDATE entries SET amount = amount + 1")
     assert "append-only" in _refused(clean_db, "DELETE FROM entries")
+    assert "append-only" in _refused(clean_db, "TRUNCATE entries CASCADE")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM wallets WHERE user_id = 'withdraw-provider-master'",
+        "TRUNCATE wallets CASCADE",
+        "UPDATE wallets SET id = DEFAULT WHERE user_id = 'withdraw-provider-master'",
+        "DELETE FROM transactions",
+        "TRUNCATE transactions CASCADE",
+    ],
+)
+def test_wallets_and_transactions_are_kept(clean_db: Engine, statement: str) -> None:
+    assert "never" in _refused(clean_db, statement)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "status = 'rejected', failure_code = 'insufficient_funds', failure_message = 'x'",
+        "decided_at = now() - interval '1 day'",
+        "amount = amount + 1",
+        "credit_wallet_id = (SELECT id FROM wallets WHERE user_id = 'withdraw-provider-master')",
+    ],
+)
+def test_a_decided_transaction_stays_decided(clean_db: Engine, change: str) -> None:
+    assert "stays decided" in _refused(clean_db, f"UPDATE transactions SET {change} WHERE type = 'opening'")
+
+
+def test_the_queue_follows_the_transactions(clean_db: Engine) -> None:
+    with clean_db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO transactions (type, amount, currency, debit_wallet_id, credit_wallet_id, partition)"
+                " VALUES ('withdraw', 5, 'USD', 2, 3, 7)"
+            )
+        )
+        queued = conn.execute(text("SELECT partition, amount FROM transaction_queue")).all()
+        assert queued == [(7, 5)]
+    assert "never edited" in _refused(clean_db, "UPDATE transaction_queue SET amount = 1")
+    with clean_db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE transactions SET status = 'rejected', failure_code = 'insufficient_funds',"
+                " failure_message = 'test', decided_at = now() WHERE type = 'withdraw'"
+            )
+        )
+        assert conn.execute(text("SELECT count(*) FROM transaction_queue")).scalar_one() == 0
 
 
 def test_migrating_again_changes_nothing(clean_db: Engine, database_url: str) -> None:

@@ -4,6 +4,7 @@ The Celery tasks are thin wrappers over these functions; the end-to-end tests ru
 """
 
 import dataclasses
+import json
 import uuid
 from datetime import timedelta
 
@@ -13,9 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
 from ledger.accept import TransactionRequest, record_transactions
-from ledger.posting import drain_partition
-from ledger.queries import get_transaction
-from ledger.representation import transaction_as_dict
+from ledger.posting import drain_partitions
+from ledger.queries import transaction_json
 from webhooks.delivery import Claim, DeliveryPolicy, claim_due, deliver_message
 from webhooks.endpoints import register_endpoint
 from webhooks.outbox import record_events
@@ -44,8 +44,8 @@ def decide(session: Session, session_factory: sessionmaker, funded):
             session, [TransactionRequest("transfer", "alice", "bob", amount, **options)], 1
         )
         session.commit()
-        drain_partition(session_factory, 0, batch_size=100, max_seconds=60, on_decided=record_events)
-        return accepted.transaction.id
+        drain_partitions(session_factory, [0], batch_size=100, max_seconds=60, on_decided=record_events)
+        return accepted.id
 
     return run
 
@@ -82,7 +82,7 @@ def test_applied_event_is_signed_and_carries_the_transaction(
     [request] = receiver.to("cb")
     payload = Webhook(webhook_secret).verify(request.body, request.headers)
     session.expire_all()
-    expected = transaction_as_dict(get_transaction(session, transaction_id))
+    expected = json.loads(transaction_json(session, transaction_id))
     assert payload == {"type": "transaction.applied", "timestamp": expected["decided_at"], "data": expected}
     assert request.headers["webhook-id"] == f"msg_{claimed.message_id.hex}"
     assert message_state(session) == [("delivered", 1, False)]

@@ -20,7 +20,7 @@ def accept(session: Session, requests: list[TransactionRequest]) -> list:
     """What the API does: record, commit, then wake the partitions of the rows."""
     accepted = record_transactions(session, requests, settings.PARTITIONS)
     session.commit()
-    return [a.transaction for a in accepted]
+    return accepted
 
 
 def users(session: Session, count: int) -> list[str]:

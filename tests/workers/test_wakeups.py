@@ -38,12 +38,19 @@ def test_each_partition_gets_its_own_message(quiet_broker):
     assert quiet_broker.llen(queue_for(3)) == 0
 
 
-def test_cleared_key_lets_the_next_wakeup_through(quiet_broker):
+def test_released_key_lets_the_next_wakeup_through(quiet_broker):
     wakeups.wake([7])
-    wakeups.drain_started(7)  # what the drain does before reading the database
+    wakeups.release([7])  # what a drain does before its last look at the database
     wakeups.wake([7])
     wakeups.wake([7])
     assert quiet_broker.llen(queue_for(7)) == 2
+
+
+def test_a_running_drain_holds_its_partitions_keys(quiet_broker):
+    wakeups.hold([1, 2, 3])
+    wakeups.wake([1, 2, 3])
+    assert [quiet_broker.llen(queue_for(p)) for p in (1, 2, 3)] == [0, 0, 0]
+    assert 0 < quiet_broker.ttl(wake_key(2)) <= wakeups.ttl
 
 
 def test_sweeper_wakeup_bypasses_a_stale_key(quiet_broker):
@@ -125,7 +132,8 @@ def test_publish_to_a_hung_broker_raises_instead_of_hanging(silent_server):
 def test_counters_count_messages_sent_and_drains_started(quiet_broker):
     for _ in range(50):
         wakeups.wake([2, 3])
-    wakeups.drain_started(2)
+    wakeups.count(DRAINS_RUN)
+    wakeups.release([2])
     wakeups.wake([2])
     assert int(quiet_broker.get(WAKEUPS_PUBLISHED)) == 3
     assert int(quiet_broker.get(DRAINS_RUN)) == 1

@@ -3,10 +3,9 @@
 import dataclasses
 import hashlib
 
-from flask import jsonify
-
-from api.extensions.database import db_session
+from api.extensions.database import db_connection
 from api.extensions.problems import Problem
+from api.extensions.responses import json_array, json_text
 from api.extensions.smorest import Blueprint, max_body
 from api.resources.movements.schemas import (
     SIDES,
@@ -22,7 +21,6 @@ from api.shared.prefer import preference_applied, wait_preference, wait_until_de
 from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.errors import WalletNotFound
-from ledger.representation import transaction_as_dict
 
 blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
 
@@ -82,22 +80,20 @@ def batch(body: dict, headers: dict):
     answer = {}
     if batch_key is not None and all(a.replayed for a in accepted):
         answer["Idempotent-Replayed"] = "true"
-    return jsonify({"transactions": [transaction_as_dict(a.transaction) for a in accepted]}), 202, answer
+    return json_text('{"transactions":' + json_array(a.body for a in accepted) + "}", 202, answer)
 
 
 def _accept_one(request_: TransactionRequest, headers: dict):
     [accepted] = _accept([dataclasses.replace(request_, idempotency_key=headers.get("idempotency_key"))])
-    transaction = accepted.transaction
-    answer = {"Location": f"/transactions/{transaction.id}"}
+    answer = {"Location": f"/transactions/{accepted.id}"}
     if accepted.replayed:
         answer["Idempotent-Replayed"] = "true"
-    status = 202
     seconds = wait_preference(headers.get("prefer"))
-    if seconds is not None:
-        answer |= preference_applied(seconds)
-        if wait_until_decided(db_session(), transaction, seconds):
-            status = 200
-    return jsonify(transaction_as_dict(transaction)), status, answer
+    if seconds is None:
+        return json_text(accepted.body, 202, answer)
+    answer |= preference_applied(seconds)
+    decided = wait_until_decided(db_connection(), accepted.id, seconds)
+    return json_text(decided, 200, answer) if decided else json_text(accepted.body, 202, answer)
 
 
 def _accept(requests: list[TransactionRequest], *, batch: bool = False) -> list[Accepted]:

@@ -2,9 +2,8 @@
 
 import uuid
 
-from flask import jsonify
-
-from api.extensions.database import db_session
+from api.extensions.database import db_connection
+from api.extensions.responses import json_text
 from api.extensions.smorest import Blueprint
 from api.shared.headers import PreferHeaderSchema
 from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
@@ -14,8 +13,7 @@ from api.shared.transactions import (
     TransactionSchema,
     transaction_page,
 )
-from ledger.queries import get_transaction
-from ledger.representation import transaction_as_dict
+from ledger.queries import transaction_json
 
 blp = Blueprint("transactions", __name__, url_prefix="/transactions", description="Poll and list")
 
@@ -25,14 +23,12 @@ blp = Blueprint("transactions", __name__, url_prefix="/transactions", descriptio
 @blp.response(200, TransactionSchema)
 def get_one(headers: dict, transaction_id: uuid.UUID):
     """A transaction and its current status; with Prefer: wait=N, once decided (or after N seconds)."""
-    session = db_session()
-    transaction = get_transaction(session, transaction_id)
-    answer = {}
+    db = db_connection()
+    body = transaction_json(db, transaction_id)
     seconds = wait_preference(headers.get("prefer"))
-    if seconds is not None:
-        wait_until_decided(session, transaction, seconds)
-        answer = preference_applied(seconds)
-    return jsonify(transaction_as_dict(transaction)), 200, answer
+    if seconds is None:
+        return json_text(body)
+    return json_text(wait_until_decided(db, transaction_id, seconds) or body, headers=preference_applied(seconds))
 
 
 @blp.route("", methods=["GET"])
@@ -40,4 +36,4 @@ def get_one(headers: dict, transaction_id: uuid.UUID):
 @blp.response(200, TransactionPageSchema)
 def list_all(query: dict):
     """All transactions, newest first, filtered by type and status, by cursor pages."""
-    return jsonify(transaction_page(query))
+    return json_text("{" + transaction_page(query) + "}")

@@ -1,4 +1,4 @@
-"""Opening a wallet, and the documented shape of wallet_as_dict."""
+"""Opening a wallet, and the documented shape of wallet_json (migration 0004)."""
 
 from marshmallow import fields, validate
 
@@ -18,7 +18,7 @@ class WalletCreateSchema(Schema):
 
 
 class WalletSchema(Schema):
-    """Documents ledger.representation.wallet_as_dict."""
+    """Documents wallet_json (migration 0004), which builds every wallet answer."""
 
     user_id = fields.String()
     acnt_type = fields.String(metadata={"enum": list(AccountType)})

@@ -1,0 +1,72 @@
+"""One drain: a worker process applying its partitions' queued rows until they stay empty a while.
+
+A Celery task per batch of one or two rows would cost more than the rows (a task is a message,
+a pool hand-off, an acknowledgement and events). So a woken worker keeps draining: batch after
+batch over all the partitions it owns, one database transaction each, at most one batch every
+``pace`` seconds so rows gather between batches (the latency this adds is at most ``pace``), and
+only after ``linger`` seconds without a row does it release the wake-up keys, look one last time,
+and return. Under steady traffic one task carries thousands of transactions.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.posting import DecisionHook, DrainResult, apply_with_retry
+from workers.wakeups import Wakeups
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DrainPolicy:
+    batch_size: int
+    # The longest a task drains before it yields the worker to what else is queued for it.
+    max_seconds: float
+    # Least time between the starts of two batches that were not full.
+    pace: float
+    # How long a drain goes on finding nothing before it stops.
+    linger: float
+
+
+def drain(
+    partitions: Sequence[int],
+    *,
+    session_factory: sessionmaker[Session],
+    wakeups: Wakeups,
+    policy: DrainPolicy,
+    on_decided: DecisionHook | None = None,
+    on_events: Callable[[], None] = lambda: None,
+) -> DrainResult:
+    """Drain ``partitions`` until idle for ``policy.linger`` or out of time (``exhausted`` False)."""
+    result = DrainResult()
+    wakeups.hold(partitions)
+    deadline = time.monotonic() + policy.max_seconds
+    idle_since: float | None = None
+    while True:
+        started = time.monotonic()
+        batch = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+        result.add(batch)
+        if batch.events:
+            on_events()
+        if batch.decisions:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = started
+        elif started - idle_since >= policy.linger:
+            # Release first, then look: a row committed after the release wakes a new drain.
+            wakeups.release(partitions)
+            last = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+            result.add(last)
+            if not last.decisions:
+                return result
+            wakeups.hold(partitions)
+            idle_since = None
+        if time.monotonic() >= deadline:
+            result.exhausted = False
+            return result
+        if len(batch.decisions) < policy.batch_size:
+            time.sleep(max(0.0, policy.pace - (time.monotonic() - started)))
