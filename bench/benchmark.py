@@ -1,20 +1,26 @@
-"""One whole bench run: pgbench, a fresh system, funded wallets, each workload, verify, the results.
+"""One whole bench run: pgbench, a fresh system and its baseline, funded wallets, each workload, verify.
 
 Order matters for honest numbers: pgbench runs first on a quiet machine; each workload starts only
-when the previous one is fully applied, and its Celery counters and memory peaks are reset at its
-start, so nothing leaks from one workload into the next.
+when the previous one is fully applied; its Celery counters, memory peaks and CPU counters are
+read around it, so nothing leaks from one workload into the next. Every single-request workload
+runs against the synchronous baseline first, then against the system, with the same load
+generator and the same wallets, and reports the ratio of the two.
 """
 
 import asyncio
+import random
 import time
 import zlib
+from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
 import settings
-from bench import counters
+from bench import counters, wrk
+from bench.baseline.schema import create_baseline
 from bench.config import BenchConfig
-from bench.load import LoadResult, offer_at_rate, offer_batches
+from bench.cpu import Roles
+from bench.load import LoadResult, offer_at_rate, offer_closed
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
 from bench.outcomes import last_seq, outcome, wait_until_decided
@@ -22,13 +28,17 @@ from bench.pgbench import pgbench_tps
 from bench.progress import Progress
 from bench.report import write
 from bench.system import System, flush_redis
-from bench.workloads import WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
+from bench.workloads import DEPOSIT_PROVIDER, WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
 from devtools.databases import fresh_database
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
 
 # How long the workers may take to catch up after a workload's requests are all answered.
 MIN_DRAIN_TIMEOUT = 120.0
+# The deposit provider's float in the baseline, as in the ledger (migration 0002).
+PROVIDER_FLOAT = 999_999_999_999
+# Transactions and wallets the reads workload picks its GETs from.
+READ_SAMPLE = 2000
 
 
 class Bench:
@@ -41,13 +51,22 @@ class Bench:
         self.users = wallet_ids(config.wallets)
         self.system: System | None = None
         self.memory: PeakMemory | None = None
+        self.roles: Roles | None = None
+        self.results: dict[str, dict] = {}
 
     @property
     def drain_timeout(self) -> float:
         return max(MIN_DRAIN_TIMEOUT, 10 * self.config.seconds)
 
+    @property
+    def use_wrk(self) -> bool:
+        return self.config.use_wrk and self.config.transactions is None and wrk.available()
+
     def create_wallets(self) -> None:
-        """Insert the user wallets in one statement: a new wallet is one row, with no history to fake."""
+        """Insert the user wallets in one statement: a new wallet is one row, with no history to fake.
+
+        The baseline gets the same wallets with the balance the funding deposits will give them.
+        """
         with self.engine.begin() as conn:
             conn.execute(
                 text(
@@ -56,13 +75,14 @@ class Bench:
                 ),
                 {"users": self.users},
             )
+        create_baseline(self.engine, self.users, self.config.opening_deposit, DEPOSIT_PROVIDER, PROVIDER_FLOAT)
 
     def fund_wallets(self) -> None:
         """Every wallet gets its opening deposit through the API, in batches the workers apply."""
         config = self.config
         low = last_seq(self.engine)
         load = asyncio.run(
-            offer_batches(
+            offer_closed(
                 self.system.api_url,
                 funding_factory(self.users, config.opening_deposit),
                 batch_items=config.batch_items,
@@ -81,78 +101,215 @@ class Bench:
         self.progress.done("funding", f"{len(self.users):,} wallets funded with {config.opening_deposit:,} cents each")
 
     def run_workload(self, workload: Workload, pgbench: float) -> dict:
-        config = self.config
         self.system.check_running()
+        document = self._reads() if workload.kind == "reads" else self._money(workload, pgbench)
+        self.system.check_running()
+        self.results[workload.name] = document
+        return document
+
+    def _money(self, workload: Workload, pgbench: float) -> dict:
+        baseline = self._baseline(workload) if workload.kind == "single" else None
+        document = self._measured(workload, lambda: self._offer(workload))
+        document["pgbench_ratio"] = round(document["applied_per_s"] / pgbench, 3) if pgbench else None
+        if baseline is not None:
+            document["baseline"] = baseline
+            document["baseline_ratio"] = round(document["applied_per_s"] / baseline["per_s"], 3)
+        self.progress.done(
+            workload.name,
+            f"{document['applied']:,} applied, {document['applied_per_s']:,.0f}/s, p99 {document['p99_ms']} ms"
+            + (f", {document['baseline_ratio']:.2f}x baseline" if baseline else ""),
+        )
+        return document
+
+    def _measured(self, workload: Workload, send: Callable[[], LoadResult | wrk.WrkResult]) -> dict:
+        """Run ``send``, wait until every transaction it caused is decided, and read what happened."""
+        config = self.config
         low = last_seq(self.engine)
         before = counters.read(config.redis_url)
         self.memory.reset()
-        cpu, wall = time.process_time(), time.monotonic()
-        load = asyncio.run(self._offer(workload))
-        # Cores the client itself used while sending: what it took from the server on this machine.
-        client_cores = (time.process_time() - cpu) / (time.monotonic() - wall)
+        cpu_before = self.roles.sample()
+        wall = time.monotonic()
+        load = send()
         high = last_seq(self.engine)
         self._wait_until_decided(workload.name)
         self.memory.sample()
-        self.system.check_running()
+        cpu = self.roles.sample() - cpu_before
         spent = counters.read(config.redis_url) - before
         result = outcome(self.engine, low, high)
-        sent_seconds = max(load.sent_until - load.started, 1e-9)
+        transactions = max(result.transactions, 1)
         document = {
+            "load_generator": "wrk" if isinstance(load, wrk.WrkResult) else "asyncio",
             "transactions": result.transactions,
             "applied": result.applied,
             "queued": result.queued,
-            # Batches are sent closed-loop (as fast as accepted), so only the single workloads have an offered rate.
-            "offered_per_s": None if workload.batched else round(load.allotted / sent_seconds, 1),
-            "accepted_per_s": round(load.accepted / load.seconds, 1),
+            # Only the paced workload offers a fixed rate; the others are closed loops.
+            "offered_per_s": round(load.allotted / max(load.sent_until - load.started, 1e-9), 1)
+            if workload.kind == "paced"
+            else None,
+            "accepted_per_s": round(_accepted(load) / _seconds(load, wall), 1),
             "applied_per_s": round(result.applied_per_s, 1),
             "p50_ms": result.p50_ms,
             "p95_ms": result.p95_ms,
             "p99_ms": result.p99_ms,
-            # None, not 0, when the workers did not count: a missing counter must not look like a win.
-            "tasks_per_txn": round(spent.drains / result.transactions, 4) if spent.drains else None,
-            "wakeups_per_txn": round(spent.wakeups / result.transactions, 4) if spent.wakeups else None,
+            # None, not 0, when the workers never counted: a missing counter must not look like a win.
+            "tasks_per_txn": None if spent.drains is None else round(spent.drains / transactions, 4),
+            "wakeups_per_txn": None if spent.wakeups is None else round(spent.wakeups / transactions, 4),
             "rejected": result.rejected,
-            "http_errors": dict(load.failures),
+            "http_errors": _errors(load),
             "rss_mb": self.memory.megabytes(),
-            "client_cpu_cores": round(client_cores, 2),
-            "pgbench_ratio": round(result.applied_per_s / pgbench, 3) if pgbench else None,
+            "cpu_ms_per_txn": _per_item(cpu, transactions),
         }
-        self.progress.done(
-            workload.name,
-            f"{result.applied:,} applied, {document['applied_per_s']:,.0f}/s, p99 {result.p99_ms} ms",
-        )
         return document
 
-    async def _offer(self, workload: Workload) -> LoadResult:
+    def _offer(self, workload: Workload) -> LoadResult | wrk.WrkResult:
         config = self.config
+        api = self.system.api_url
+        if workload.kind == "single" and self.use_wrk:
+            return self._wrk(api, "money.lua", _money_env(workload, config))
         factory = request_factory(workload, self.users, config.max_amount, seed=zlib.crc32(workload.name.encode()))
+        tick = self._ticker(workload.name)
+        if workload.kind == "paced":
+            return asyncio.run(
+                offer_at_rate(
+                    api,
+                    factory,
+                    rate=self._paced_rate(),
+                    seconds=config.seconds,
+                    cap=config.transactions,
+                    in_flight=config.single_in_flight,
+                    on_tick=tick,
+                )
+            )
+        batched = workload.kind == "batch"
+        return asyncio.run(
+            offer_closed(
+                api,
+                factory,
+                batch_items=config.batch_items if batched else 1,
+                concurrency=config.batch_concurrency if batched else config.wrk_connections,
+                seconds=config.seconds,
+                cap=config.transactions,
+                on_tick=tick,
+            )
+        )
+
+    def _baseline(self, workload: Workload) -> dict:
+        """The same load against the synchronous design: requests answered per second, CPU per request."""
+        config = self.config
+        cpu_before = self.roles.sample()
+        wall = time.monotonic()
+        if self.use_wrk:
+            load = self._wrk(self.system.baseline_url, "money.lua", _money_env(workload, config))
+        else:
+            factory = request_factory(workload, self.users, config.max_amount, seed=zlib.crc32(b"baseline"))
+            load = asyncio.run(
+                offer_closed(
+                    self.system.baseline_url,
+                    factory,
+                    batch_items=1,
+                    concurrency=config.wrk_connections,
+                    seconds=config.seconds,
+                    cap=config.transactions,
+                    on_tick=self._ticker(f"{workload.name} baseline"),
+                )
+            )
+        cpu = self.roles.sample() - cpu_before
+        answered = _accepted(load)
+        document = {
+            "per_s": round(answered / _seconds(load, wall), 1),
+            "p99_ms": getattr(load, "p99_ms", None),
+            "http_errors": _errors(load),
+            "cpu_ms_per_txn": _per_item(cpu, max(answered, 1)),
+        }
+        self.progress.done(f"{workload.name} baseline", f"{document['per_s']:,.0f} requests/s")
+        return document
+
+    def _reads(self) -> dict:
+        """GET /health, a transaction, a wallet, and the baseline's wallet: requests/s and ratios to /health."""
+        paths = self._read_paths()
+        document = {}
+        for name, (url, lines) in paths.items():
+            cpu_before = self.roles.sample()
+            wall = time.monotonic()
+            load = self._get(url, lines, name)
+            cpu = self.roles.sample() - cpu_before
+            answered = _accepted(load)
+            document[name] = {
+                "per_s": round(answered / _seconds(load, wall), 1),
+                "p99_ms": getattr(load, "p99_ms", None),
+                "http_errors": _errors(load),
+                "cpu_ms_per_request": _per_item(cpu, max(answered, 1)),
+            }
+            self.progress.done(f"reads {name}", f"{document[name]['per_s']:,.0f} requests/s")
+        health = document["health"]["per_s"] or 1.0
+        for name in document:
+            document[name]["health_ratio"] = round(document[name]["per_s"] / health, 3)
+        return document
+
+    def _read_paths(self) -> dict[str, tuple[str, list[str]]]:
+        with self.engine.connect() as conn:
+            ids = conn.execute(
+                text("SELECT id::text FROM transactions WHERE status = 'applied' ORDER BY random() LIMIT :n"),
+                {"n": READ_SAMPLE},
+            ).scalars()
+            transactions = [f"/transactions/{i}" for i in ids]
+        wallets = [
+            f"/wallets/{user}" for user in random.Random(5).sample(self.users, min(READ_SAMPLE, len(self.users)))
+        ]
+        api, baseline = self.system.api_url, self.system.baseline_url
+        return {
+            "health": (api, ["/health"]),
+            "transaction": (api, transactions),
+            "wallet": (api, wallets),
+            "baseline_wallet": (baseline, wallets),
+        }
+
+    def _get(self, url: str, paths: list[str], name: str) -> LoadResult | wrk.WrkResult:
+        config = self.config
+        seconds = config.seconds / 2
+        if self.use_wrk:
+            listing = config.log_dir / f"paths-{name}.txt"
+            listing.write_text("\n".join(paths) + "\n")
+            return self._wrk(url, "paths.lua", {"WRK_PATHS": str(listing)}, seconds=seconds)
+        rng = random.Random(zlib.crc32(name.encode()))
+        return asyncio.run(
+            offer_closed(
+                url,
+                lambda count: (rng.choice(paths), None),
+                batch_items=1,
+                concurrency=config.wrk_connections,
+                seconds=seconds,
+                cap=config.transactions,
+                on_tick=self._ticker(f"reads {name}"),
+            )
+        )
+
+    def _wrk(self, url: str, script: str, env: dict, seconds: float | None = None) -> wrk.WrkResult:
+        config = self.config
+        return wrk.run(
+            url,
+            script,
+            seconds=seconds or config.seconds,
+            connections=config.wrk_connections,
+            threads=config.wrk_threads,
+            env=env,
+        )
+
+    def _paced_rate(self) -> float:
+        uniform = self.results.get("single_uniform", {}).get("baseline")
+        return self.config.paced_fraction * uniform["per_s"] if uniform else self.config.paced_rate
+
+    def _ticker(self, label: str) -> Callable[[LoadResult], None]:
+        config = self.config
 
         def tick(load: LoadResult) -> None:
             self.memory.sample()
             fraction = load.allotted / config.transactions if config.transactions else 0.0
             if load.started:
                 fraction = max(fraction, (load.sent_until - load.started) / config.seconds)
-            self.progress.update(workload.name, fraction, _sent(load))
+            self.progress.update(label, fraction, _sent(load))
 
-        if workload.batched:
-            return await offer_batches(
-                self.system.api_url,
-                factory,
-                batch_items=config.batch_items,
-                concurrency=config.batch_concurrency,
-                seconds=config.seconds,
-                cap=config.transactions,
-                on_tick=tick,
-            )
-        return await offer_at_rate(
-            self.system.api_url,
-            factory,
-            rate=config.single_rate,
-            seconds=config.seconds,
-            cap=config.transactions,
-            in_flight=config.single_in_flight,
-            on_tick=tick,
-        )
+        return tick
 
     def _wait_until_decided(self, label: str) -> None:
         def poll(queued: int) -> None:
@@ -185,12 +342,15 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
     try:
         bench = Bench(config, engine, progress)
         bench.create_wallets()
+        if not bench.use_wrk and config.transactions is None:
+            progress.done("wrk", "not installed (apt-get install wrk): the asyncio client takes its place")
         workloads = {}
         with System(config) as system:
             bench.system = system
             processes = _process_counts(system)
             bench.fund_wallets()
             bench.memory = PeakMemory(system.roles())
+            bench.roles = Roles(system.roles(), {config.database_name})
             for name in config.workloads:
                 workloads[name] = bench.run_workload(WORKLOADS[name], tps)
         with make_session_factory(engine)() as session:
@@ -203,7 +363,8 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
                 "processes": processes,
                 "wallets": config.wallets,
                 "seconds": config.seconds,
-                "single_rate": config.single_rate,
+                "load_generator": "wrk" if bench.use_wrk else "asyncio",
+                "wrk_connections": config.wrk_connections,
                 "batch_items": config.batch_items,
             },
             "pgbench_tps": round(tps, 1),
@@ -216,6 +377,33 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
         engine.dispose()
     write(document, config.results_path)
     return document
+
+
+def _money_env(workload: Workload, config: BenchConfig) -> dict[str, str]:
+    return {"WRK_KIND": workload.type, "WRK_WALLETS": str(config.wallets), "WRK_MAX_AMOUNT": str(config.max_amount)}
+
+
+def _accepted(load: LoadResult | wrk.WrkResult) -> int:
+    if isinstance(load, wrk.WrkResult):
+        return load.requests - load.errors.get("status", 0)
+    return load.accepted
+
+
+def _seconds(load: LoadResult | wrk.WrkResult, wall: float) -> float:
+    if isinstance(load, wrk.WrkResult):
+        return load.seconds
+    return load.seconds if load.finished else time.monotonic() - wall
+
+
+def _errors(load: LoadResult | wrk.WrkResult) -> dict[str, int]:
+    return dict(load.errors) if isinstance(load, wrk.WrkResult) else dict(load.failures)
+
+
+def _per_item(cpu: dict[str, float], items: int) -> dict[str, float]:
+    """CPU milliseconds per transaction (or request) by role, plus their total."""
+    per = {role: round(seconds * 1000 / items, 3) for role, seconds in sorted(cpu.items())}
+    per["total"] = round(sum(cpu.values()) * 1000 / items, 3)
+    return per
 
 
 def _process_counts(system: System) -> dict[str, int]:

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import make_url
-
 import settings
+from ledger.db import normalize_url
 
 BENCH_DIR = Path(__file__).resolve().parent
-ALL_WORKLOADS = ("single_uniform", "single_hot", "batch_uniform", "batch_hot")
+ALL_WORKLOADS = ("single_uniform", "single_hot", "single_paced", "reads", "batch_uniform", "batch_hot")
 
 
 def _redis_db(url: str, db: int) -> str:
@@ -36,24 +35,34 @@ class BenchConfig:
     # pgbench gets a database of its own on the same server: its tables never mix with the ledger's.
     pgbench_database: str = "wallet_pgbench"
     api_port: int = 8100
+    # The synchronous baseline's gunicorn, next to the API.
+    baseline_port: int = 8101
     # Drop, create and migrate ``database_url`` before the run. The smoke test turns this off and
     # hands the bench a test database its fixtures have already built.
     recreate_database: bool = True
 
     seconds: float = 20.0
     wallets: int = 10_000
-    single_rate: float = 500.0
     workloads: tuple[str, ...] = ALL_WORKLOADS
-    # Optional cap on transactions per workload (the smoke test sends a few dozen).
+    # Optional cap on transactions per workload (the smoke test sends a few dozen). wrk cannot stop
+    # at a count, so a capped run drives every workload with the asyncio client.
     transactions: int | None = None
+    # Use wrk for the single-request and read workloads when it is installed.
+    use_wrk: bool = True
+    # wrk: closed loop, this many connections over this many threads (the measurement).
+    wrk_connections: int = 32
+    wrk_threads: int = 2
+    # single_paced offers this fraction of the baseline's single_uniform maximum, open loop.
+    paced_fraction: float = 0.5
+    # The rate single_paced offers when single_uniform did not run first.
+    paced_rate: float = 300.0
 
     batch_items: int = 1000
     # Two batch requests in flight: one being inserted while the next is parsed, without letting the
     # client take a core from a 2-core server.
     batch_concurrency: int = 2
-    # Requests in flight at most in the single-request workloads. At 500/s and a few ms per answer
-    # about five are in flight; the cap only matters when the server falls behind, and then the
-    # offered rate drops (reported as offered_per_s) instead of the client piling up sockets.
+    # Requests in flight at most in the asyncio single-request client. The cap only matters when the
+    # server falls behind, and then the offered rate drops (reported as offered_per_s).
     single_in_flight: int = 64
     # Each wallet starts with 1,000,000 cents; transfers move 1..1,000 cents, so no uniform
     # workload runs a wallet dry and rejections would point at a bug, not at the workload.
@@ -73,7 +82,7 @@ class BenchConfig:
 
     @property
     def database_name(self) -> str:
-        return make_url(self.database_url).database
+        return normalize_url(self.database_url).database
 
     @classmethod
     def from_environment(cls) -> "BenchConfig":
@@ -87,15 +96,16 @@ class BenchConfig:
         return cls(
             database_url=os.environ.get(
                 "BENCH_DATABASE_URL",
-                make_url(settings.DATABASE_URL).set(database="wallet_bench").render_as_string(hide_password=False),
+                normalize_url(settings.DATABASE_URL).set(database="wallet_bench").render_as_string(hide_password=False),
             ),
             redis_url=os.environ.get("BENCH_REDIS_URL", _redis_db(settings.REDIS_URL, 9)),
             pgbench_database=os.environ.get("BENCH_PGBENCH_DATABASE", "wallet_pgbench"),
             api_port=int(os.environ.get("BENCH_API_PORT", 8100)),
+            baseline_port=int(os.environ.get("BENCH_BASELINE_PORT", 8101)),
             seconds=seconds,
             wallets=int(os.environ.get("BENCH_WALLETS", 10_000)),
-            single_rate=float(os.environ.get("BENCH_SINGLE_RATE", 500)),
             workloads=workloads,
             transactions=_optional_int("BENCH_TRANSACTIONS"),
+            paced_rate=float(os.environ.get("BENCH_PACED_RATE", 300)),
             pgbench_seconds=seconds,
         )

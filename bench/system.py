@@ -1,4 +1,4 @@
-"""The system under test, started by the bench itself: fresh database, gunicorn API, ledger workers, beat.
+"""The system under test, started by the bench itself: gunicorn API, ledger workers, beat, and the baseline.
 
 Every process gets DATABASE_URL, REDIS_URL and API_PORT from the bench, so a run is reproducible and
 never touches dev data. Each is a session leader with its output in ``log_dir``; ``System`` is a
@@ -36,7 +36,8 @@ def flush_redis(url: str) -> None:
 
 
 class System:
-    """The API, ``ledger_workers`` ledger worker processes splitting the partitions, and beat."""
+    """The API, ``ledger_workers`` ledger worker processes splitting the partitions, beat, and the
+    synchronous baseline's gunicorn (bench.baseline) on the same settings as the API."""
 
     def __init__(self, config: BenchConfig) -> None:
         config.log_dir.mkdir(parents=True, exist_ok=True)
@@ -50,10 +51,10 @@ class System:
             "PYTHONUNBUFFERED": "1",
         }
         logs = config.log_dir
-        self.api = Process(
-            [sys.executable, "-m", "gunicorn", "-c", "api/gunicorn_conf.py", "api.wsgi:app"],
-            logs / "api.log",
-            env,
+        self.baseline_url = f"http://127.0.0.1:{config.baseline_port}"
+        self.api = Process(_gunicorn("api.wsgi:app"), logs / "api.log", env)
+        self.baseline = Process(
+            _gunicorn("bench.baseline.app:app"), logs / "baseline.log", {**env, "API_PORT": str(config.baseline_port)}
         )
         self.workers = [
             Process(commands.ledger_worker(i, config.ledger_workers, settings.PARTITIONS), logs / f"ledger{i}.log", env)
@@ -63,11 +64,16 @@ class System:
 
     @property
     def processes(self) -> list[Process]:
-        return [self.api, *self.workers, self.beat]
+        return [self.api, *self.workers, self.beat, self.baseline]
 
     def roles(self) -> dict[str, list[int]]:
-        """Session ids per role, for bench.memory."""
-        return {"api": [self.api.pid], "worker": [w.pid for w in self.workers], "beat": [self.beat.pid]}
+        """Session ids per role, for bench.memory and bench.cpu."""
+        return {
+            "api": [self.api.pid],
+            "worker": [w.pid for w in self.workers],
+            "beat": [self.beat.pid],
+            "baseline": [self.baseline.pid],
+        }
 
     def __enter__(self) -> "System":
         try:
@@ -76,7 +82,8 @@ class System:
             for worker in self.workers:
                 self._wait(worker, lambda w=worker: " ready." in w.log_text())
             self._wait(self.beat, lambda: "beat: Starting" in self.beat.log_text())
-            self._wait(self.api, self._api_answers)
+            self._wait(self.api, lambda: _answers(self.api_url))
+            self._wait(self.baseline, lambda: _answers(self.baseline_url))
         except BaseException:
             self.stop()
             raise
@@ -96,12 +103,6 @@ class System:
             if not process.running:
                 raise StartupFailed(f"{process.name} exited with {process.popen.returncode}:\n{process.log_tail(30)}")
 
-    def _api_answers(self) -> bool:
-        try:
-            return requests.get(f"{self.api_url}/health", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
     def _wait(self, process: Process, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready():
@@ -110,3 +111,14 @@ class System:
             if time.monotonic() > deadline:
                 raise StartupFailed(f"{process.name} not ready after {START_TIMEOUT:g}s:\n{process.log_tail(30)}")
             time.sleep(0.1)
+
+
+def _gunicorn(app: str) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "-c", "api/gunicorn_conf.py", app]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/health", timeout=1).ok
+    except requests.ConnectionError:
+        return False

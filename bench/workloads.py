@@ -1,11 +1,13 @@
-"""The four workloads: what each request carries, and how requests are offered.
+"""The workloads: what each request carries, and how requests are offered.
 
-``single_*`` send one transaction per request at a fixed offered rate (open loop: the schedule does
-not wait for the server, so a slow server shows up as latency, not as a politely slower client).
-``batch_*`` send ``POST /transactions/batch`` of 1,000 items as fast as the server accepts them,
-from a couple of concurrent requests. ``*_uniform`` are transfers between random wallets (spread
-over every partition); ``*_hot`` are deposits all through ``deposit-provider-master`` (one wallet,
-one partition: the worst case for row locks, the best case for batching).
+``single_*`` send one transaction per request: ``single_uniform`` and ``single_hot`` as fast as 32
+connections get answers (wrk, closed loop), against the synchronous baseline and then the system;
+``single_paced`` at a fixed rate whatever the server does (open loop), half the baseline's maximum,
+for submit -> applied latency. ``batch_*`` send ``POST /transactions/batch`` of 1,000 items from a
+couple of concurrent requests. ``*_uniform`` are transfers between random wallets (every
+partition); ``*_hot`` are deposits all through ``deposit-provider-master`` (one wallet, one
+partition: the worst case for row locks, the best case for batching). ``reads`` GETs a wallet,
+a transaction and ``/health``.
 """
 
 import random
@@ -15,30 +17,37 @@ from dataclasses import dataclass
 DEPOSIT_PROVIDER = "deposit-provider-master"
 BATCH_PATH = "/transactions/batch"
 
-# (path, JSON body) of one request carrying ``count`` transactions
-Request = tuple[str, dict]
+# (path, JSON body or None for a GET) of one request carrying ``count`` transactions
+Request = tuple[str, dict | None]
 RequestFactory = Callable[[int], Request]
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
-    type: str  # "transfer" or "deposit"
-    batched: bool
+    kind: str  # "single", "paced", "batch" or "reads"
+    type: str | None = None  # "transfer" or "deposit"
+
+    @property
+    def moves_money(self) -> bool:
+        return self.type is not None
 
 
 WORKLOADS = {
     w.name: w
     for w in (
-        Workload("single_uniform", "transfer", batched=False),
-        Workload("single_hot", "deposit", batched=False),
-        Workload("batch_uniform", "transfer", batched=True),
-        Workload("batch_hot", "deposit", batched=True),
+        Workload("single_uniform", "single", "transfer"),
+        Workload("single_hot", "single", "deposit"),
+        Workload("single_paced", "paced", "transfer"),
+        Workload("reads", "reads"),
+        Workload("batch_uniform", "batch", "transfer"),
+        Workload("batch_hot", "batch", "deposit"),
     )
 }
 
 
 def wallet_ids(count: int) -> list[str]:
+    """The names the wrk scripts generate too (bench/lua/money.lua): keep them in step."""
     return [f"bench-{i:06d}" for i in range(count)]
 
 
@@ -55,7 +64,7 @@ def request_factory(workload: Workload, users: Sequence[str], max_amount: int, s
             "transactions": [{"type": workload.type, **item(rng, users, max_amount)} for _ in range(count)]
         }
 
-    return batch if workload.batched else single
+    return batch if workload.kind == "batch" else single
 
 
 def funding_factory(users: Sequence[str], amount: int) -> RequestFactory:
