@@ -10,6 +10,7 @@ from flask import Flask
 import settings
 from api.extensions.database import Database
 from api.extensions.smorest import Api, document_bounds, document_one_of
+from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
 from api.resources.health.routes import blp as health
 from api.resources.movements.routes import blp as movements
@@ -43,7 +44,7 @@ OPENAPI = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
 }
 
 
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     Database(app)
     init_wakeups(app)
+    init_swagger_ui(app)
     api = Api(app)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
