@@ -1,4 +1,4 @@
-"""The one JSON shape of a transaction and of a wallet, shared by the API and the webhook payloads.
+"""The one JSON shape of a transaction, a wallet and a statement entry, shared by the API and the webhook payloads.
 
 Plain dicts of JSON types (ids as strings, timestamps as ISO 8601 UTC), so any ``json.dumps``
 can send them; the API's marshmallow schemas only document these shapes, they do not build them.
@@ -7,7 +7,7 @@ The batch endpoint renders a thousand transactions per request, so this stays a 
 
 from datetime import UTC, datetime
 
-from ledger.models import Transaction, Wallet
+from ledger.models import Entry, Transaction, Wallet
 
 
 def transaction_as_dict(t: Transaction) -> dict:
@@ -37,6 +37,18 @@ def wallet_as_dict(w: Wallet) -> dict:
         "balance": w.balance,
         "created_at": timestamp(w.created_at),
         "updated_at": timestamp(w.updated_at),
+    }
+
+
+def entry_as_dict(e: Entry) -> dict:
+    """One line of a wallet's statement: ``amount`` is signed (negative when the wallet paid)."""
+    return {
+        "id": e.id,
+        "transaction_id": str(e.transaction_id),
+        "type": e.transaction.type,
+        "amount": e.amount,
+        "balance_after": e.balance_after,
+        "created_at": timestamp(e.created_at),
     }
 
 

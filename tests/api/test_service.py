@@ -59,6 +59,7 @@ def test_openapi_document_lists_every_route(client) -> None:
         "/users",
         "/wallets/{user_id}",
         "/wallets/{user_id}/transactions",
+        "/wallets/{user_id}/statement",
         "/wallets/deposit",
         "/wallets/withdraw",
         "/wallets/transfer",

@@ -50,3 +50,4 @@ def test_swagger_ui_lists_the_operations_in_a_browser(api_server, tmp_path: Path
     dom = rendered(f"{api.url}/docs", tmp_path / "chromium")
     assert dom.count('class="opblock ') >= 10, dom[-2000:]
     assert 'data-path="/wallets/transfer"' in dom
+    assert 'data-path="/wallets/{user_id}/statement"' in dom

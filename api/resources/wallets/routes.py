@@ -1,14 +1,20 @@
-"""Open a wallet and read one, with its transactions."""
+"""Open a wallet and read one, with its transactions and its statement."""
 
 from flask import jsonify
 
 from api.extensions.database import db_session
 from api.extensions.smorest import Blueprint
-from api.resources.wallets.schemas import WalletCreateSchema, WalletSchema, WalletViewSchema
+from api.resources.wallets.schemas import (
+    StatementQuerySchema,
+    StatementSchema,
+    WalletCreateSchema,
+    WalletSchema,
+    WalletViewSchema,
+)
 from api.shared.transactions import TransactionPageQuerySchema, TransactionPageSchema, transaction_page
 from ledger.accept import create_wallet
-from ledger.queries import get_wallet
-from ledger.representation import wallet_as_dict
+from ledger.queries import get_wallet, wallet_statement
+from ledger.representation import entry_as_dict, wallet_as_dict
 
 blp = Blueprint("wallets", __name__, description="Open and read wallets")
 
@@ -39,3 +45,12 @@ def show_wallet(user_id: str):
 def wallet_transactions(query: dict, user_id: str):
     """A wallet's transactions (paid or received), newest first, by cursor pages."""
     return jsonify(transaction_page(query, user_id))
+
+
+@blp.route("/wallets/<user_id>/statement", methods=["GET"])
+@blp.arguments(StatementQuerySchema, location="query")
+@blp.response(200, StatementSchema)
+def statement(query: dict, user_id: str):
+    """A wallet's entries, newest first: each applied transaction's amount and the balance it left."""
+    page = wallet_statement(db_session(), user_id, limit=query["limit"], starting_after=query.get("starting_after"))
+    return jsonify({"entries": [entry_as_dict(e) for e in page.items], "has_more": page.has_more})
