@@ -17,6 +17,7 @@ from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
 from api.resources.wallets.routes import blp as wallets
 from api.resources.webhooks.routes import blp as webhooks
+from api.shared.prefer import init_wait_slots
 
 
 def settings_config() -> dict:
@@ -27,6 +28,7 @@ def settings_config() -> dict:
         "PARTITIONS": settings.PARTITIONS,
         "API_THREADS": settings.API_THREADS,
         "API_MAX_WAIT_SECONDS": settings.API_MAX_WAIT_SECONDS,
+        "API_MAX_WAITING": settings.API_MAX_WAITING,
         "API_MAX_BATCH_BODY_BYTES": settings.API_MAX_BATCH_BODY_BYTES,
         "API_MAX_BATCH_ITEMS": settings.API_MAX_BATCH_ITEMS,
         "MAX_CONTENT_LENGTH": settings.API_MAX_BODY_BYTES,
@@ -58,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     Database(app)
     init_wakeups(app)
     init_swagger_ui(app)
+    init_wait_slots(app)
     api = Api(app)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))

@@ -20,7 +20,8 @@ class PreferHeaderSchema(Schema):
         data_key="Prefer",
         metadata={
             "description": "RFC 7240. wait=N (N <= 30): hold the answer until the transaction is applied or"
-            " rejected (200), at most N seconds (then 202). Other preferences are ignored.",
+            " rejected (200), at most N seconds (then 202). When too many requests are held already, answered at"
+            " once without Preference-Applied. Other preferences are ignored.",
             "example": "wait=10",
         },
     )

@@ -1,12 +1,17 @@
 """``Prefer: wait=N`` (RFC 7240): hold an answer until the transaction is decided, at most N seconds.
 
 The wait polls PostgreSQL, the record of truth, and gives its connection back to the pool between
-polls, so a held request costs a sleeping thread, not a database connection.
+polls, so a held request costs a sleeping thread, not a database connection. Threads are what a
+gunicorn worker has fewest of: at most ``API_MAX_WAITING`` requests per process are held at once,
+and one more is answered at once, as if its time had run out, without ``Preference-Applied``
+(the preference is a wish, RFC 7240 lets a server ignore it). However many clients wait, the
+other threads stay free for everyone else.
 """
 
+import threading
 import time
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +20,30 @@ from ledger.models import Transaction
 
 FIRST_PAUSE_SECONDS = 0.02
 MAX_PAUSE_SECONDS = 0.1
+
+
+def init_wait_slots(app: Flask) -> None:
+    """One semaphore per app, so per gunicorn worker process (the app is built after the fork)."""
+    app.extensions["wait_slots"] = threading.BoundedSemaphore(app.config["API_MAX_WAITING"])
+
+
+def wait_as_preferred(session: Session, transaction: Transaction, prefer: str | None) -> tuple[bool, dict[str, str]]:
+    """Honour ``Prefer: wait=N`` if asked and a wait slot is free.
+
+    Returns whether the transaction was decided within the wait, and the headers saying the
+    preference was applied: ``(False, {})`` when it was not asked for, or all slots were taken.
+    """
+    seconds = wait_preference(prefer)
+    if seconds is None:
+        return False, {}
+    slots = current_app.extensions["wait_slots"]
+    if not slots.acquire(blocking=False):
+        return False, {}
+    try:
+        decided = wait_until_decided(session, transaction, seconds)
+    finally:
+        slots.release()
+    return decided, preference_applied(seconds)
 
 
 def wait_preference(prefer: str | None) -> int | None:

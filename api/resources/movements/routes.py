@@ -18,7 +18,7 @@ from api.resources.movements.schemas import (
 )
 from api.shared.accept import accept
 from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
-from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
+from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.errors import WalletNotFound
@@ -91,13 +91,8 @@ def _accept_one(request_: TransactionRequest, headers: dict):
     answer = {"Location": f"/transactions/{transaction.id}"}
     if accepted.replayed:
         answer["Idempotent-Replayed"] = "true"
-    status = 202
-    seconds = wait_preference(headers.get("prefer"))
-    if seconds is not None:
-        answer |= preference_applied(seconds)
-        if wait_until_decided(db_session(), transaction, seconds):
-            status = 200
-    return jsonify(transaction_as_dict(transaction)), status, answer
+    decided, applied = wait_as_preferred(db_session(), transaction, headers.get("prefer"))
+    return jsonify(transaction_as_dict(transaction)), 200 if decided else 202, answer | applied
 
 
 def _accept(requests: list[TransactionRequest], *, batch: bool = False) -> list[Accepted]:

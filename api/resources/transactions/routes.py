@@ -7,7 +7,7 @@ from flask import jsonify
 from api.extensions.database import db_session
 from api.extensions.smorest import Blueprint
 from api.shared.headers import PreferHeaderSchema
-from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
+from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import (
     TransactionPageQuerySchema,
     TransactionPageSchema,
@@ -27,12 +27,8 @@ def get_one(headers: dict, transaction_id: uuid.UUID):
     """A transaction and its current status; with Prefer: wait=N, once decided (or after N seconds)."""
     session = db_session()
     transaction = get_transaction(session, transaction_id)
-    answer = {}
-    seconds = wait_preference(headers.get("prefer"))
-    if seconds is not None:
-        wait_until_decided(session, transaction, seconds)
-        answer = preference_applied(seconds)
-    return jsonify(transaction_as_dict(transaction)), 200, answer
+    _, applied = wait_as_preferred(session, transaction, headers.get("prefer"))
+    return jsonify(transaction_as_dict(transaction)), 200, applied
 
 
 @blp.route("", methods=["GET"])
