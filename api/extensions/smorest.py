@@ -7,6 +7,7 @@ Validation errors are 400 problems (not webargs' 422); the error answers themsel
 import functools
 import http
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -29,6 +30,7 @@ from api.extensions.problems import (
     handle_unexpected_error,
     problem_response,
 )
+from api.extensions.storable import may_hold_unstorable_text, unstorable_text
 from ledger.errors import LedgerError
 
 # Stable codes for the HTTP errors raised by Flask and Werkzeug themselves.
@@ -60,10 +62,31 @@ class Parser(FlaskParser):
         if not data:
             return core.missing
         try:
-            return json.loads(data)
+            body = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
         # ValueError covers bad JSON and integers too long to convert; RecursionError, deep nesting.
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise Problem(400, "malformed_json", "the request body is not valid JSON") from None
+        errors = unstorable_text(body) if may_hold_unstorable_text(data) else None
+        if errors:
+            raise Problem(400, "validation_failed", f"invalid request fields: {_names(errors)}", errors=errors)
+        return body
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON (RFC 8259), and PostgreSQL's jsonb refuses them."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    """1e400 is JSON, but as a float it is infinity, which jsonb refuses: not a number we can keep."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _names(errors: dict) -> str:
+    return ", ".join(sorted(str(name) for name in errors))
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -145,7 +168,7 @@ class Api(flask_smorest.Api):
         data = getattr(error, "data", None) or {}
         if "messages" in data:  # a webargs validation error
             errors = _without_location(data["messages"])
-            fields = ", ".join(sorted(str(name) for name in errors)) if isinstance(errors, dict) else ""
+            fields = _names(errors) if isinstance(errors, dict) else ""
             return problem_response(
                 400,
                 "validation_failed",

@@ -1,5 +1,7 @@
 """The webhook endpoints of the API, and the SSRF guard on every URL a client can give us."""
 
+import json
+
 import pytest
 
 PROBLEM = "application/problem+json"
@@ -66,6 +68,16 @@ def test_bad_registrations_are_400(client, body):
     answer = client.post("/webhooks", json=body)
     assert answer.status_code == 400
     assert answer.content_type == PROBLEM
+
+
+@pytest.mark.parametrize("description", ["a\u0000b", "\ud800"])
+def test_description_postgresql_cannot_store_is_refused(client, description):
+    body = json.dumps({"url": "http://127.0.0.1:8030/hooks", "description": description})
+    answer = client.post("/webhooks", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.content_type == PROBLEM
+    assert list(answer.get_json()["errors"]) == ["description"]
+    assert client.get("/webhooks").get_json() == {"webhooks": []}
 
 
 @pytest.mark.parametrize("url", REFUSED_URLS)

@@ -18,11 +18,32 @@ from ledger.enums import TransactionType
 DEPOSIT_PROVIDER = "deposit-provider-master"
 WITHDRAW_PROVIDER = "withdraw-provider-master"
 METADATA_MAX_BYTES = 4096
+# Deep enough for any real document; 4 KiB of brackets would be ~2,000 levels, which breaks the
+# recursive JSON encoders of everyone who reads the transaction afterwards.
+METADATA_MAX_DEPTH = 32
 
 
-def _small_json(value: dict) -> None:
+def _bounded_json(value: dict) -> None:
+    # Depth first: measuring the size encodes the value, which recursion would not survive.
+    if _deeper_than(value, METADATA_MAX_DEPTH):
+        raise ValidationError(f"Must nest at most {METADATA_MAX_DEPTH} levels of objects and arrays.")
     if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
         raise ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes of JSON.")
+
+
+def _deeper_than(value: dict | list, most: int) -> bool:
+    """True if objects and arrays nest more than ``most`` levels (``value`` itself is level 1)."""
+    level = [value]
+    for _ in range(most):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 class MovementSchema(Schema):
@@ -36,8 +57,11 @@ class MovementSchema(Schema):
     currency = domain.currency(metadata={"description": "Defaults to the customer wallet's currency"})
     metadata = fields.Dict(
         keys=fields.String(),
-        validate=_small_json,
-        metadata={"description": f"Any JSON object of at most {METADATA_MAX_BYTES} bytes, returned as is"},
+        validate=_bounded_json,
+        metadata={
+            "description": f"Any JSON object of at most {METADATA_MAX_BYTES} bytes and {METADATA_MAX_DEPTH} levels,"
+            " returned as is"
+        },
     )
     callback_url = domain.callback_url()
 
