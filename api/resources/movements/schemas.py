@@ -138,7 +138,9 @@ class BatchItem(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("Must be an object.")
-        schema = self.schemas.get(value.get("type"))
+        kind = value.get("type")
+        # Only a string can name a schema; {} or [] would not even be hashable.
+        schema = self.schemas.get(kind) if isinstance(kind, str) else None
         if schema is None:
             raise ValidationError({"type": [f"Must be one of: {', '.join(self.schemas)}."]})
         return schema.load(value)
