@@ -17,6 +17,7 @@ from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
 from api.resources.wallets.routes import blp as wallets
 from api.resources.webhooks.routes import blp as webhooks
+from api.shared.fields import UserIdConverter, user_id_path_parameter
 from api.shared.prefer import init_wait_slots
 
 
@@ -61,7 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_wakeups(app)
     init_swagger_ui(app)
     init_wait_slots(app)
+    app.url_map.converters["user_id"] = UserIdConverter
     api = Api(app)
+    api.register_converter(UserIdConverter, user_id_path_parameter)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
     for blueprint in (wallets, movements, transactions, health, webhooks):

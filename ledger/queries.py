@@ -1,5 +1,6 @@
 """Reads: wallets, transactions and statements, newest first, cursor-paginated by ``seq``."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,7 +9,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from ledger.enums import TransactionStatus
+from ledger.enums import USER_ID_PATTERN, TransactionStatus
 from ledger.errors import TransactionNotFound, WalletNotFound
 from ledger.models import Entry, Transaction, Wallet
 
@@ -22,6 +23,10 @@ class Page(Generic[T]):
 
 
 def get_wallet(session: Session, user_id: str) -> Wallet:
+    # A user_id outside the rule names no wallet (the schema refuses it), and may hold what the
+    # driver cannot even send (NUL): not found, without asking the database.
+    if not re.match(USER_ID_PATTERN, user_id):
+        raise WalletNotFound(user_id)
     wallet = session.scalar(select(Wallet).where(Wallet.user_id == user_id))
     if wallet is None:
         raise WalletNotFound(user_id)

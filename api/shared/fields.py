@@ -6,18 +6,20 @@ PostgreSQL's ``$`` does not, and a value the API lets through must never fail a 
 
 from flask import current_app, g
 from marshmallow import ValidationError, fields, validate
+from werkzeug.routing import BaseConverter
 
-from ledger.enums import MAX_AMOUNT
+from ledger.enums import MAX_AMOUNT, USER_ID_PATTERN
 from webhooks.transport.urls import MAX_URL_LENGTH, UnsafeURL, check_url
 
-USER_ID_PATTERN = r"[A-Za-z0-9._:-]{1,64}\Z"
 CURRENCY_PATTERN = r"[A-Z]{3}\Z"
+# The user_id rule as OpenAPI writes it (ECMA regex).
+USER_ID_SPEC_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
 
 
 def user_id(metadata: dict | None = None, **kwargs) -> fields.String:
     return fields.String(
         validate=validate.Regexp(USER_ID_PATTERN, error="Must be 1-64 characters of A-Z a-z 0-9 . _ : -"),
-        metadata={"pattern": "^[A-Za-z0-9._:-]{1,64}$", "example": "test-user", **(metadata or {})},
+        metadata={"pattern": USER_ID_SPEC_PATTERN, "example": "test-user", **(metadata or {})},
         **kwargs,
     )
 
@@ -76,3 +78,15 @@ def callback_url(**kwargs) -> fields.URL:
         metadata={"description": "Receives the signed transaction.applied / transaction.rejected webhook"},
         **kwargs,
     )
+
+
+class UserIdConverter(BaseConverter):
+    """``<user_id:user_id>`` in a route: one path segment, documented with the user_id rule.
+
+    It matches any segment, as the default converter does: a user_id outside the rule is a wallet
+    that does not exist (404 ``wallet_not_found``, from ``get_wallet``), not a route that does not.
+    """
+
+
+def user_id_path_parameter(converter: UserIdConverter) -> dict:
+    return {"type": "string", "pattern": USER_ID_SPEC_PATTERN, "example": "test-user"}

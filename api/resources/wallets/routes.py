@@ -31,7 +31,7 @@ def open_wallet(body: dict):
     return jsonify(wallet_as_dict(wallet)), 201, {"Location": f"/wallets/{wallet.user_id}"}
 
 
-@blp.route("/wallets/<user_id>", methods=["GET"])
+@blp.route("/wallets/<user_id:user_id>", methods=["GET"])
 @blp.response(200, WalletViewSchema)
 def show_wallet(user_id: str):
     """A wallet's balance and its latest transactions."""
@@ -39,7 +39,7 @@ def show_wallet(user_id: str):
     return jsonify({"wallet": wallet, **transaction_page({"limit": 20}, user_id)})
 
 
-@blp.route("/wallets/<user_id>/transactions", methods=["GET"])
+@blp.route("/wallets/<user_id:user_id>/transactions", methods=["GET"])
 @blp.arguments(TransactionPageQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def wallet_transactions(query: dict, user_id: str):
@@ -47,7 +47,7 @@ def wallet_transactions(query: dict, user_id: str):
     return jsonify(transaction_page(query, user_id))
 
 
-@blp.route("/wallets/<user_id>/statement", methods=["GET"])
+@blp.route("/wallets/<user_id:user_id>/statement", methods=["GET"])
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
 def statement(query: dict, user_id: str):
