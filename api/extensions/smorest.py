@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 import flask_smorest
 import marshmallow as ma
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from flask import Response, current_app, request
+from flask import Request, Response, current_app, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from api.extensions.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -59,6 +59,7 @@ class Parser(FlaskParser):
         if not is_json_request(req):
             raise Problem(415, "unsupported_media_type", "the request body must be application/json")
         data = req.get_data(cache=True)
+        _refuse_truncated(req, data)
         if not data:
             return core.missing
         try:
@@ -70,6 +71,18 @@ class Parser(FlaskParser):
         if errors:
             raise Problem(400, "validation_failed", f"invalid request fields: {_names(errors)}", errors=errors)
         return body
+
+
+def _refuse_truncated(req: Request, data: bytes) -> None:
+    """413 for a chunked body longer than ``max_content_length``, as for a Content-Length one.
+
+    Without a Content-Length, werkzeug reads up to the limit and stops there without a word: a
+    valid JSON document followed by megabytes of spaces would be accepted. One more byte from the
+    server's own stream (gunicorn ends it where the chunked body ends) says whether it went on.
+    """
+    limit = req.max_content_length
+    if req.content_length is None and limit is not None and len(data) >= limit and req.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 def _refuse_constant(name: str) -> None:
