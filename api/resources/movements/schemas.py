@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from api.extensions.smorest import BoundedList, Schema
 from api.shared import fields as domain
-from api.shared.headers import IDEMPOTENCY_KEY_LENGTH
+from api.shared import headers
 from api.shared.transactions import TransactionSchema
 from ledger.accept import TransactionRequest
 from ledger.enums import TransactionType
@@ -110,19 +110,22 @@ MOVEMENT_SCHEMAS = (DepositSchema, WithdrawSchema, TransferSchema)
 SIDES = {schema.TYPE: (schema.DEBIT, schema.CREDIT) for schema in MOVEMENT_SCHEMAS}
 
 
+ITEM_KEY = "1-255 printable ASCII characters; without one, derived from the Idempotency-Key header, if any"
+
+
 class BatchDepositSchema(DepositSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.DEPOSIT))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchWithdrawSchema(WithdrawSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.WITHDRAW))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchTransferSchema(TransferSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.TRANSFER))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchItem(fields.Field):
