@@ -112,6 +112,16 @@ def test_unsafe_callback_urls_are_refused(client, strict, funded, url):
     assert client.get("/transactions?type=transfer").get_json()["transactions"] == []
 
 
+def test_a_refused_callback_url_does_not_say_what_its_host_resolves_to(client, strict, funded):
+    funded("alice", 100)
+    funded("bob")
+    body = {"from_user_id": "alice", "to_user_id": "bob", "amount": 1, "callback_url": "http://localhost:8300/"}
+    answer = client.post("/wallets/transfer", json=body)
+    assert answer.status_code == 400
+    assert answer.get_json()["errors"]["callback_url"] == ["Refused: localhost resolves to a non-public address."]
+    assert "127.0.0.1" not in answer.get_data(as_text=True) and "::1" not in answer.get_data(as_text=True)
+
+
 def test_allowed_private_urls_are_accepted_in_development(client, funded):
     funded("alice", 100)
     funded("bob")

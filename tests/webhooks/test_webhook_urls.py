@@ -32,6 +32,13 @@ def test_non_public_hosts_are_refused(url):
         check_url(url, allow_private=False)
 
 
+def test_a_refusal_names_no_address_it_resolved_to(caplog):
+    with caplog.at_level("INFO", logger="webhooks.transport.urls"), pytest.raises(UnsafeURL) as refused:
+        check_url("http://localhost:8300/", allow_private=False)
+    assert refused.value.detail == "localhost resolves to a non-public address"
+    assert "127.0.0.1" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [

@@ -10,11 +10,14 @@ check off, not the scheme check.
 """
 
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ledger.errors import InvalidRequest
+
+log = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 2048
 SCHEMES = {"http": 80, "https": 443}
@@ -93,7 +96,10 @@ def resolve(target: Target, *, allow_private: bool) -> list[str]:
     if not allow_private:
         refused = [a for a in addresses if not is_public(ipaddress.ip_address(a))]
         if refused:
-            raise UnsafeURL(f"{target.host} resolves to a non-public address ({', '.join(refused)})")
+            # The addresses go to our log, never to the caller: naming them would let anyone who
+            # can register a URL map our internal DNS.
+            log.info("webhook host %s refused: it resolves to %s", target.host, ", ".join(refused))
+            raise UnsafeURL(f"{target.host} resolves to a non-public address")
     return addresses
 
 
