@@ -105,6 +105,15 @@ def _names(errors: dict) -> str:
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def problem(self, status: int, description: str) -> Callable[[Callable], Callable]:
+        """Document an error answer of one route: problem+json, and when this route gives it.
+
+        Not for 400, which every route with arguments documents already (flask-smorest's own).
+        """
+        return self.alt_response(
+            status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description=description
+        )
+
 
 def max_body(config_key: str) -> Callable[[Callable], Callable]:
     """Let one route read a body larger than MAX_CONTENT_LENGTH (the limit is per request since Flask 3.1).

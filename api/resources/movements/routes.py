@@ -26,6 +26,11 @@ from ledger.representation import transaction_as_dict
 
 blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
 
+NO_WALLET = "wallet_not_found: a wallet named in the body does not exist"
+KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
+TOO_LARGE = "body_too_large: the body is over API_MAX_BODY_BYTES (64 KiB)"
+NOT_JSON = "unsupported_media_type: the body is not application/json"
+
 ANSWERS = {
     "description": "Accepted: queued, to be applied in order by a worker",
     "headers": {
@@ -40,6 +45,10 @@ ANSWERS = {
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def deposit(request_: TransactionRequest, headers: dict):
     """Deposit from a provider (default deposit-provider-master) into a user wallet."""
     return _accept_one(request_, headers)
@@ -50,6 +59,10 @@ def deposit(request_: TransactionRequest, headers: dict):
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def withdraw(request_: TransactionRequest, headers: dict):
     """Withdraw from a user wallet to a provider (default withdraw-provider-master)."""
     return _accept_one(request_, headers)
@@ -60,6 +73,10 @@ def withdraw(request_: TransactionRequest, headers: dict):
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def transfer(request_: TransactionRequest, headers: dict):
     """Transfer between two user wallets."""
     return _accept_one(request_, headers)
@@ -70,6 +87,10 @@ def transfer(request_: TransactionRequest, headers: dict):
 @blp.arguments(BatchSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")
 @blp.response(202, BatchResultSchema, description="Every item accepted (queued) in one commit")
+@blp.problem(404, "wallet_not_found: a wallet named by an item does not exist (errors names the items)")
+@blp.problem(409, "idempotency_key_reused: an item's key was used before with a different body")
+@blp.problem(413, "body_too_large: the body is over API_MAX_BATCH_BODY_BYTES (2 MiB)")
+@blp.problem(415, NOT_JSON)
 def batch(body: dict, headers: dict):
     """Accept 1 to 1,000 movements in one commit; each is applied (or rejected) on its own.
 

@@ -23,6 +23,7 @@ blp = Blueprint("transactions", __name__, url_prefix="/transactions", descriptio
 @blp.route("/<uuid:transaction_id>", methods=["GET"])
 @blp.arguments(PreferHeaderSchema, location="headers")
 @blp.response(200, TransactionSchema)
+@blp.problem(404, "transaction_not_found: no transaction has this id")
 def get_one(headers: dict, transaction_id: uuid.UUID):
     """A transaction and its current status; with Prefer: wait=N, once decided (or after N seconds)."""
     session = db_session()

@@ -18,11 +18,15 @@ from ledger.representation import entry_as_dict, wallet_as_dict
 
 blp = Blueprint("wallets", __name__, description="Open and read wallets")
 
+NO_WALLET = "wallet_not_found: no wallet has this user_id"
+
 
 @blp.route("/users", methods=["POST"])
 @blp.arguments(WalletCreateSchema)
 @blp.response(201, WalletSchema)
-@blp.alt_response(409, response="CONFLICT", description="A wallet with this user_id exists")
+@blp.problem(409, "wallet_exists: a wallet with this user_id exists")
+@blp.problem(413, "body_too_large: the body is over 64 KiB")
+@blp.problem(415, "unsupported_media_type: the body is not application/json")
 def open_wallet(body: dict):
     """Open a user or provider wallet with a zero balance (the seed's POST /users)."""
     session = db_session()
@@ -33,6 +37,7 @@ def open_wallet(body: dict):
 
 @blp.route("/wallets/<user_id:user_id>", methods=["GET"])
 @blp.response(200, WalletViewSchema)
+@blp.problem(404, NO_WALLET)
 def show_wallet(user_id: str):
     """A wallet's balance and its latest transactions."""
     wallet = wallet_as_dict(get_wallet(db_session(), user_id))
@@ -42,6 +47,7 @@ def show_wallet(user_id: str):
 @blp.route("/wallets/<user_id:user_id>/transactions", methods=["GET"])
 @blp.arguments(TransactionPageQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
+@blp.problem(404, NO_WALLET)
 def wallet_transactions(query: dict, user_id: str):
     """A wallet's transactions (paid or received), newest first, by cursor pages."""
     return jsonify(transaction_page(query, user_id))
@@ -50,6 +56,7 @@ def wallet_transactions(query: dict, user_id: str):
 @blp.route("/wallets/<user_id:user_id>/statement", methods=["GET"])
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.problem(404, NO_WALLET)
 def statement(query: dict, user_id: str):
     """A wallet's entries, newest first: each applied transaction's amount and the balance it left."""
     page = wallet_statement(db_session(), user_id, limit=query["limit"], starting_after=query.get("starting_after"))
