@@ -25,13 +25,13 @@ METADATA_MAX_DEPTH = 32
 
 def _bounded_json(value: dict) -> None:
     # Depth first: measuring the size encodes the value, which recursion would not survive.
-    if _deeper_than(value, METADATA_MAX_DEPTH):
+    if deeper_than(value, METADATA_MAX_DEPTH):
         raise ValidationError(f"Must nest at most {METADATA_MAX_DEPTH} levels of objects and arrays.")
     if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
         raise ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes of JSON.")
 
 
-def _deeper_than(value: dict | list, most: int) -> bool:
+def deeper_than(value: dict | list, most: int) -> bool:
     """True if objects and arrays nest more than ``most`` levels (``value`` itself is level 1)."""
     level = [value]
     for _ in range(most):
