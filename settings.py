@@ -65,6 +65,9 @@ WEBHOOK_LEASE_SECONDS = _float("WEBHOOK_LEASE_SECONDS", 60.0)
 # gunicorn: threads let a request held open by `Prefer: wait` leave the others served.
 API_WORKERS = _int("API_WORKERS", 2)
 API_THREADS = _int("API_THREADS", 8)
+# Requests held by `Prefer: wait` at once, per worker process; more are answered at once (202).
+# Below API_THREADS, so held requests can never take every thread.
+API_MAX_WAITING = _int("API_MAX_WAITING", max(1, API_THREADS // 2))
 API_ACCESS_LOG = _bool("API_ACCESS_LOG", False)
 # A batch of 1,000 transfers is ~90 KB of JSON, more than API_MAX_BODY_BYTES allows a single request.
 API_MAX_BATCH_BODY_BYTES = _int("API_MAX_BATCH_BODY_BYTES", 2 * 1024 * 1024)

@@ -10,12 +10,15 @@ from flask import Flask
 import settings
 from api.extensions.database import Database
 from api.extensions.smorest import Api, document_bounds, document_one_of
+from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
 from api.resources.health.routes import blp as health
 from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
 from api.resources.wallets.routes import blp as wallets
 from api.resources.webhooks.routes import blp as webhooks
+from api.shared.fields import UserIdConverter, user_id_path_parameter
+from api.shared.prefer import init_wait_slots
 
 
 def settings_config() -> dict:
@@ -26,6 +29,7 @@ def settings_config() -> dict:
         "PARTITIONS": settings.PARTITIONS,
         "API_THREADS": settings.API_THREADS,
         "API_MAX_WAIT_SECONDS": settings.API_MAX_WAIT_SECONDS,
+        "API_MAX_WAITING": settings.API_MAX_WAITING,
         "API_MAX_BATCH_BODY_BYTES": settings.API_MAX_BATCH_BODY_BYTES,
         "API_MAX_BATCH_ITEMS": settings.API_MAX_BATCH_ITEMS,
         "MAX_CONTENT_LENGTH": settings.API_MAX_BODY_BYTES,
@@ -43,7 +47,7 @@ OPENAPI = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
 }
 
 
@@ -56,7 +60,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     Database(app)
     init_wakeups(app)
+    init_swagger_ui(app)
+    init_wait_slots(app)
+    app.url_map.converters["user_id"] = UserIdConverter
     api = Api(app)
+    api.register_converter(UserIdConverter, user_id_path_parameter)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
     for blueprint in (wallets, movements, transactions, health, webhooks):

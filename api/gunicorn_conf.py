@@ -17,3 +17,16 @@ errorlog = "-"
 # No gunicornc control socket: its default path is per user, not per instance, so a second gunicorn
 # on the machine (the bench next to `make dev`) would take over the first one's socket.
 control_socket_disable = True
+# Header lines up to 16 KiB reach the app, which refuses what it does not want (a 10,000-character
+# Idempotency-Key) as problem+json; gunicorn's 8 KiB default would answer 431 before the app saw it.
+# What gunicorn still refuses itself (docs/api.md) is answered as problem+json by gunicorn_problems.
+limit_request_field_size = 16 * 1024
+# The longest request line gunicorn allows (the default is 4094).
+limit_request_line = 8190
+
+
+def post_worker_init(worker) -> None:
+    # Imported here, in the worker once it has loaded the app: the arbiter imports no app code.
+    from api import gunicorn_problems
+
+    gunicorn_problems.install()

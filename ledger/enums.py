@@ -49,3 +49,6 @@ ROLES = {
     TransactionType.TRANSFER: (AccountType.USER, AccountType.USER),
 }
 MAX_AMOUNT = 10**15
+# What a user_id may be (CHECK wallets_user_id_format), in Python: ``\Z``, not ``$``, which would also
+# match before a trailing newline that PostgreSQL's ``$`` refuses.
+USER_ID_PATTERN = r"[A-Za-z0-9._:-]{1,64}\Z"

@@ -5,6 +5,7 @@ Transactions and wallets come back as JSON text built by PostgreSQL (``transacti
 sends as it is. Each read is a single statement, so it needs no transaction of its own.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from ledger.enums import USER_ID_PATTERN
 from ledger.errors import TransactionNotFound, WalletNotFound
 from ledger.models import Entry, Wallet
 
@@ -60,8 +62,16 @@ class Page(Generic[T]):
     has_more: bool
 
 
+def valid_user_id(user_id: str) -> str:
+    """A user_id outside the rule names no wallet (the schema refuses it), and may hold what the
+    driver cannot even send (NUL): not found, without asking the database."""
+    if not re.match(USER_ID_PATTERN, user_id):
+        raise WalletNotFound(user_id)
+    return user_id
+
+
 def get_wallet(session: Session, user_id: str) -> Wallet:
-    wallet = session.scalar(select(Wallet).where(Wallet.user_id == user_id))
+    wallet = session.scalar(select(Wallet).where(Wallet.user_id == valid_user_id(user_id)))
     if wallet is None:
         raise WalletNotFound(user_id)
     return wallet
@@ -69,7 +79,7 @@ def get_wallet(session: Session, user_id: str) -> Wallet:
 
 def wallet_json(db: Reader, user_id: str) -> str:
     """A client's wallet as JSON text; the ledger's own accounts are no one's to read."""
-    body = db.execute(WALLET, {"user_id": user_id}).scalar()
+    body = db.execute(WALLET, {"user_id": valid_user_id(user_id)}).scalar()
     if body is None:
         raise WalletNotFound(user_id)
     return body
@@ -107,7 +117,7 @@ def transactions_json(
     if user_id is None:
         sides = [SIDE.format(conditions=" AND ".join(conditions) or "true")]
     else:
-        params["wallet"] = db.execute(WALLET_ID, {"user_id": user_id}).scalar()
+        params["wallet"] = db.execute(WALLET_ID, {"user_id": valid_user_id(user_id)}).scalar()
         if params["wallet"] is None:
             raise WalletNotFound(user_id)
         sides = [

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from devtools.databases import fresh_database
@@ -79,3 +79,9 @@ def clean_db(engine: Engine) -> Engine:
 def session(clean_db: Engine, session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as session:
         yield session
+
+
+@pytest.fixture(params=["postgresql", "postgres"])
+def bare_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """The test database under a scheme that names no driver, as hosting services and compose files write it."""
+    return make_url(database_url).set(drivername=request.param).render_as_string(hide_password=False)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Seconds a client is asked to wait before retrying when PostgreSQL cannot be reached.
 RETRY_AFTER_SECONDS = 2
+UNEXPECTED = "an unexpected error occurred; it has been logged"
 STATUS_BY_ERROR: dict[type[LedgerError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -45,10 +46,9 @@ class Problem(Exception):
         self.errors, self.headers = errors, headers or {}
 
 
-def problem_response(
-    status: int, code: str, detail: str, *, errors: dict | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    body = {
+def problem(status: int, code: str, detail: str) -> dict:
+    """The body of every error answer, the app's and gunicorn's own (``api.gunicorn_problems``)."""
+    return {
         # A URN: stable and unique per code, without promising a page that does not exist.
         "type": f"urn:wallet:problem:{code}",
         "title": code.replace("_", " ").capitalize(),
@@ -56,6 +56,12 @@ def problem_response(
         "detail": detail,
         "code": code,
     }
+
+
+def problem_response(
+    status: int, code: str, detail: str, *, errors: dict | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    body = problem(status, code, detail)
     if errors is not None:
         body["errors"] = errors
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
@@ -99,4 +105,4 @@ def handle_database_error(error: Exception) -> Response:
 
 def handle_unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
-    return problem_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+    return problem_response(500, "internal_error", UNEXPECTED)

@@ -7,18 +7,19 @@ Validation errors are 400 problems (not webargs' 422); the error answers themsel
 import functools
 import http
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from flask import Response, current_app, request
+from flask import Request, Response, current_app, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from api.extensions.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -29,6 +30,7 @@ from api.extensions.problems import (
     handle_unexpected_error,
     problem_response,
 )
+from api.extensions.storable import may_hold_unstorable_text, unstorable_text
 from ledger.errors import LedgerError
 
 # Stable codes for the HTTP errors raised by Flask and Werkzeug themselves.
@@ -57,17 +59,60 @@ class Parser(FlaskParser):
         if not is_json_request(req):
             raise Problem(415, "unsupported_media_type", "the request body must be application/json")
         data = req.get_data(cache=True)
+        _refuse_truncated(req, data)
         if not data:
             return core.missing
         try:
-            return json.loads(data)
+            body = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
         # ValueError covers bad JSON and integers too long to convert; RecursionError, deep nesting.
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise Problem(400, "malformed_json", "the request body is not valid JSON") from None
+        errors = unstorable_text(body) if may_hold_unstorable_text(data) else None
+        if errors:
+            raise Problem(400, "validation_failed", f"invalid request fields: {_names(errors)}", errors=errors)
+        return body
+
+
+def _refuse_truncated(req: Request, data: bytes) -> None:
+    """413 for a chunked body longer than ``max_content_length``, as for a Content-Length one.
+
+    Without a Content-Length, werkzeug reads up to the limit and stops there without a word: a
+    valid JSON document followed by megabytes of spaces would be accepted. One more byte from the
+    server's own stream (gunicorn ends it where the chunked body ends) says whether it went on.
+    """
+    limit = req.max_content_length
+    if req.content_length is None and limit is not None and len(data) >= limit and req.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON (RFC 8259), and PostgreSQL's jsonb refuses them."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    """1e400 is JSON, but as a float it is infinity, which jsonb refuses: not a number we can keep."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _names(errors: dict) -> str:
+    return ", ".join(sorted(str(name) for name in errors))
 
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def problem(self, status: int, description: str) -> Callable[[Callable], Callable]:
+        """Document an error answer of one route: problem+json, and when this route gives it.
+
+        Not for 400, which every route with arguments documents already (flask-smorest's own).
+        """
+        return self.alt_response(
+            status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description=description
+        )
 
 
 def max_body(config_key: str) -> Callable[[Callable], Callable]:
@@ -145,7 +190,7 @@ class Api(flask_smorest.Api):
         data = getattr(error, "data", None) or {}
         if "messages" in data:  # a webargs validation error
             errors = _without_location(data["messages"])
-            fields = ", ".join(sorted(str(name) for name in errors)) if isinstance(errors, dict) else ""
+            fields = _names(errors) if isinstance(errors, dict) else ""
             return problem_response(
                 400,
                 "validation_failed",

@@ -43,7 +43,12 @@ class TransactionPageSchema(Schema):
 
 
 class TransactionPageQuerySchema(PageQuerySchema):
-    starting_after = fields.UUID(metadata={"description": "Id of the last transaction of the previous page"})
+    starting_after = fields.UUID(
+        metadata={
+            "description": "Id of the last transaction of the previous page. An id that names no transaction is"
+            " refused: 400 invalid_cursor."
+        }
+    )
     type = fields.String(validate=validate.OneOf(MOVEMENTS))
     status = fields.String(validate=validate.OneOf(list(TransactionStatus)))
 

@@ -68,6 +68,14 @@ def test_batch_shape(client, count, body) -> None:
     assert count("transactions") == 0
 
 
+@pytest.mark.parametrize("kind", [{}, [], 1, None, True, "Transfer"])
+def test_item_type_that_is_not_a_movement_name_is_refused(client, wallets, count, kind) -> None:
+    item = {"type": kind, "from_user_id": "alice", "to_user_id": "bob", "amount": 1}
+    problem = assert_problem(client.post(BATCH, json={"transactions": [item]}), 400, "validation_failed")
+    assert list(problem["errors"]["transactions"]["0"]) == ["type"]
+    assert count("transactions") == 0
+
+
 def test_more_than_1000_items_are_refused_before_any_is_read(client, wallets, count) -> None:
     items = [{}] * 1001
     problem = assert_problem(client.post(BATCH, json={"transactions": items}), 400, "validation_failed")

@@ -85,6 +85,12 @@ def test_transactions_of_an_unknown_wallet(client) -> None:
     assert_problem(client.get("/wallets/ghost/transactions"), 404, "wallet_not_found")
 
 
+@pytest.mark.parametrize("user_id", ["a%00b", "%00", "a%01b", "%ED%A0%80", "has%20space", "x" * 65, "caf%C3%A9"])
+@pytest.mark.parametrize("tail", ["", "/transactions", "/statement"])
+def test_user_id_outside_the_rule_in_a_path_is_an_unknown_wallet(client, deposits, user_id, tail) -> None:
+    assert_problem(client.get(f"/wallets/{user_id}{tail}"), 404, "wallet_not_found")
+
+
 def test_limit_above_100_is_refused(client) -> None:
     problem = assert_problem(client.get("/wallets/alice/transactions?limit=500"), 400, "validation_failed")
     assert list(problem["errors"]) == ["limit"]

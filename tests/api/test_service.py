@@ -1,6 +1,7 @@
 """Liveness, readiness, and the OpenAPI document."""
 
 import json
+import os
 
 import pytest
 
@@ -19,6 +20,14 @@ def test_health(client) -> None:
 def test_ready_names_the_workers_when_none_runs(client) -> None:
     problem = assert_problem(client.get("/ready"), 503, "not_ready")
     assert list(problem["errors"]) == ["workers"]
+
+
+def test_a_bare_postgresql_url_is_served_by_the_shipped_driver(clean_db, clean_redis, bare_database_url) -> None:
+    app = create_app({"DATABASE_URL": bare_database_url, "REDIS_URL": os.environ["REDIS_URL"]})
+    response = app.test_client().get("/wallets/deposit-provider-master")
+    app.extensions["database"].engine.dispose()
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["wallet"]["acnt_type"] == "provider"
 
 
 def test_ready_names_the_database_when_it_is_down(clean_redis) -> None:
@@ -50,6 +59,7 @@ def test_openapi_document_lists_every_route(client) -> None:
         "/users",
         "/wallets/{user_id}",
         "/wallets/{user_id}/transactions",
+        "/wallets/{user_id}/statement",
         "/wallets/deposit",
         "/wallets/withdraw",
         "/wallets/transfer",

@@ -158,6 +158,24 @@ def test_poll_with_prefer_wait_answers_the_current_state(client, alice) -> None:
     assert response.headers["Preference-Applied"] == "wait=1"
 
 
+def test_prefer_wait_beyond_the_bound_is_answered_at_once_without_preference_applied(client, app, alice) -> None:
+    # Every wait slot taken, as when API_MAX_WAITING requests are already held.
+    slots = app.extensions["wait_slots"]
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        money = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 1}, headers={"Prefer": "wait=30"})
+        poll = client.get(money.headers["Location"], headers={"Prefer": "wait=30"})
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert taken == app.config["API_MAX_WAITING"] > 0
+    assert (money.status_code, poll.status_code) == (202, 200)
+    assert money.get_json()["status"] == poll.get_json()["status"] == "queued"
+    assert "Preference-Applied" not in money.headers and "Preference-Applied" not in poll.headers
+
+
 def test_without_prefer_no_preference_is_applied(client, alice) -> None:
     response = client.post(
         "/wallets/deposit", json={"user_id": "alice", "amount": 1}, headers={"Prefer": "return=minimal"}

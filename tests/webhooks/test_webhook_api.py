@@ -1,5 +1,7 @@
 """The webhook endpoints of the API, and the SSRF guard on every URL a client can give us."""
 
+import json
+
 import pytest
 
 PROBLEM = "application/problem+json"
@@ -68,6 +70,16 @@ def test_bad_registrations_are_400(client, body):
     assert answer.content_type == PROBLEM
 
 
+@pytest.mark.parametrize("description", ["a\u0000b", "\ud800"])
+def test_description_postgresql_cannot_store_is_refused(client, description):
+    body = json.dumps({"url": "http://127.0.0.1:8030/hooks", "description": description})
+    answer = client.post("/webhooks", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.content_type == PROBLEM
+    assert list(answer.get_json()["errors"]) == ["description"]
+    assert client.get("/webhooks").get_json() == {"webhooks": []}
+
+
 @pytest.mark.parametrize("url", REFUSED_URLS)
 def test_unsafe_endpoint_urls_are_refused(client, strict, url):
     answer = client.post("/webhooks", json={"url": url})
@@ -98,6 +110,16 @@ def test_unsafe_callback_urls_are_refused(client, strict, funded, url):
     )
     assert batch.status_code == 400
     assert client.get("/transactions?type=transfer").get_json()["transactions"] == []
+
+
+def test_a_refused_callback_url_does_not_say_what_its_host_resolves_to(client, strict, funded):
+    funded("alice", 100)
+    funded("bob")
+    body = {"from_user_id": "alice", "to_user_id": "bob", "amount": 1, "callback_url": "http://localhost:8300/"}
+    answer = client.post("/wallets/transfer", json=body)
+    assert answer.status_code == 400
+    assert answer.get_json()["errors"]["callback_url"] == ["Refused: localhost resolves to a non-public address."]
+    assert "127.0.0.1" not in answer.get_data(as_text=True) and "::1" not in answer.get_data(as_text=True)
 
 
 def test_allowed_private_urls_are_accepted_in_development(client, funded):

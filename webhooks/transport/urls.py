@@ -10,13 +10,27 @@ check off, not the scheme check.
 """
 
 import ipaddress
+import logging
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ledger.errors import InvalidRequest
 
+log = logging.getLogger(__name__)
+
 MAX_URL_LENGTH = 2048
+# The shape of every URL we accept, written so that Python and OpenAPI (ECMA) read it alike: http(s),
+# a host name or IPv4 address (labels of letters, digits and inner hyphens; no IPv6 literal, no
+# credentials), an optional port up to 65535, then printable ASCII without spaces.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_SHAPE = f"[Hh][Tt][Tt][Pp][Ss]?://{_LABEL}(?:\\.{_LABEL})*(?::{_PORT})?(?:[/?#][!-~]*)?"
+# For the OpenAPI document; the code matches URL_PATTERN, which ends with \Z (``$`` would let a
+# trailing newline through).
+URL_SPEC_PATTERN = f"^{URL_SHAPE}$"
+URL_PATTERN = re.compile(f"{URL_SHAPE}\\Z")
 SCHEMES = {"http": 80, "https": 443}
 # Cloud instance-metadata services. Most are link-local or private anyway; they are named so the
 # intent is plain and so one that a Python version counts as global (192.0.0.192) is still refused.
@@ -53,7 +67,10 @@ def parse(url: str) -> Target:
         raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
     if any(c.isspace() or not c.isprintable() for c in url):
         raise UnsafeURL("the URL contains whitespace or control characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is no IP address: "http://[zz]/"
+        raise UnsafeURL("the URL's host is malformed") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise UnsafeURL("only http and https URLs are allowed")
@@ -65,9 +82,10 @@ def parse(url: str) -> Target:
         port = parts.port or SCHEMES[scheme]
     except ValueError:
         raise UnsafeURL("the URL has an invalid port") from None
+    if not URL_PATTERN.match(url):
+        raise UnsafeURL("the URL must be http(s)://host[:port][/path], the host a name or an IPv4 address")
     host = parts.hostname
-    shown = f"[{host}]" if ":" in host else host
-    authority = shown if port == SCHEMES[scheme] else f"{shown}:{port}"
+    authority = host if port == SCHEMES[scheme] else f"{host}:{port}"
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, host, port, authority, path)
 
@@ -93,7 +111,10 @@ def resolve(target: Target, *, allow_private: bool) -> list[str]:
     if not allow_private:
         refused = [a for a in addresses if not is_public(ipaddress.ip_address(a))]
         if refused:
-            raise UnsafeURL(f"{target.host} resolves to a non-public address ({', '.join(refused)})")
+            # The addresses go to our log, never to the caller: naming them would let anyone who
+            # can register a URL map our internal DNS.
+            log.info("webhook host %s refused: it resolves to %s", target.host, ", ".join(refused))
+            raise UnsafeURL(f"{target.host} resolves to a non-public address")
     return addresses
 
 

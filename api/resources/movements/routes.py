@@ -17,12 +17,17 @@ from api.resources.movements.schemas import (
 )
 from api.shared.accept import accept
 from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
-from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
+from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.errors import WalletNotFound
 
 blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
+
+NO_WALLET = "wallet_not_found: a wallet named in the body does not exist"
+KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
+TOO_LARGE = "body_too_large: the body is over API_MAX_BODY_BYTES (64 KiB)"
+NOT_JSON = "unsupported_media_type: the body is not application/json"
 
 ANSWERS = {
     "description": "Accepted: queued, to be applied in order by a worker",
@@ -38,6 +43,10 @@ ANSWERS = {
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def deposit(request_: TransactionRequest, headers: dict):
     """Deposit from a provider (default deposit-provider-master) into a user wallet."""
     return _accept_one(request_, headers)
@@ -48,6 +57,10 @@ def deposit(request_: TransactionRequest, headers: dict):
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def withdraw(request_: TransactionRequest, headers: dict):
     """Withdraw from a user wallet to a provider (default withdraw-provider-master)."""
     return _accept_one(request_, headers)
@@ -58,6 +71,10 @@ def withdraw(request_: TransactionRequest, headers: dict):
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@blp.problem(404, NO_WALLET)
+@blp.problem(409, KEY_REUSED)
+@blp.problem(413, TOO_LARGE)
+@blp.problem(415, NOT_JSON)
 def transfer(request_: TransactionRequest, headers: dict):
     """Transfer between two user wallets."""
     return _accept_one(request_, headers)
@@ -68,6 +85,10 @@ def transfer(request_: TransactionRequest, headers: dict):
 @blp.arguments(BatchSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")
 @blp.response(202, BatchResultSchema, description="Every item accepted (queued) in one commit")
+@blp.problem(404, "wallet_not_found: a wallet named by an item does not exist (errors names the items)")
+@blp.problem(409, "idempotency_key_reused: an item's key was used before with a different body")
+@blp.problem(413, "body_too_large: the body is over API_MAX_BATCH_BODY_BYTES (2 MiB)")
+@blp.problem(415, NOT_JSON)
 def batch(body: dict, headers: dict):
     """Accept 1 to 1,000 movements in one commit; each is applied (or rejected) on its own.
 
@@ -88,12 +109,10 @@ def _accept_one(request_: TransactionRequest, headers: dict):
     answer = {"Location": f"/transactions/{accepted.id}"}
     if accepted.replayed:
         answer["Idempotent-Replayed"] = "true"
-    seconds = wait_preference(headers.get("prefer"))
-    if seconds is None:
-        return json_text(accepted.body, 202, answer)
-    answer |= preference_applied(seconds)
-    decided = wait_until_decided(db_connection(), accepted.id, seconds)
-    return json_text(decided, 200, answer) if decided else json_text(accepted.body, 202, answer)
+    decided, applied = wait_as_preferred(db_connection(), accepted.id, headers.get("prefer"))
+    if decided is None:
+        return json_text(accepted.body, 202, answer | applied)
+    return json_text(decided, 200, answer | applied)
 
 
 def _accept(requests: list[TransactionRequest], *, batch: bool = False) -> list[Accepted]:

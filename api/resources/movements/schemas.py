@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from api.extensions.smorest import BoundedList, Schema
 from api.shared import fields as domain
-from api.shared.headers import IDEMPOTENCY_KEY_LENGTH
+from api.shared import headers
 from api.shared.transactions import TransactionSchema
 from ledger.accept import TransactionRequest
 from ledger.enums import TransactionType
@@ -18,11 +18,32 @@ from ledger.enums import TransactionType
 DEPOSIT_PROVIDER = "deposit-provider-master"
 WITHDRAW_PROVIDER = "withdraw-provider-master"
 METADATA_MAX_BYTES = 4096
+# Deep enough for any real document; 4 KiB of brackets would be ~2,000 levels, which breaks the
+# recursive JSON encoders of everyone who reads the transaction afterwards.
+METADATA_MAX_DEPTH = 32
 
 
-def _small_json(value: dict) -> None:
+def _bounded_json(value: dict) -> None:
+    # Depth first: measuring the size encodes the value, which recursion would not survive.
+    if deeper_than(value, METADATA_MAX_DEPTH):
+        raise ValidationError(f"Must nest at most {METADATA_MAX_DEPTH} levels of objects and arrays.")
     if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
         raise ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes of JSON.")
+
+
+def deeper_than(value: dict | list, most: int) -> bool:
+    """True if objects and arrays nest more than ``most`` levels (``value`` itself is level 1)."""
+    level = [value]
+    for _ in range(most):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 class MovementSchema(Schema):
@@ -36,8 +57,11 @@ class MovementSchema(Schema):
     currency = domain.currency(metadata={"description": "Defaults to the customer wallet's currency"})
     metadata = fields.Dict(
         keys=fields.String(),
-        validate=_small_json,
-        metadata={"description": f"Any JSON object of at most {METADATA_MAX_BYTES} bytes, returned as is"},
+        validate=_bounded_json,
+        metadata={
+            "description": f"Any JSON object of at most {METADATA_MAX_BYTES} bytes and {METADATA_MAX_DEPTH} levels,"
+            " returned as is"
+        },
     )
     callback_url = domain.callback_url()
 
@@ -86,19 +110,22 @@ MOVEMENT_SCHEMAS = (DepositSchema, WithdrawSchema, TransferSchema)
 SIDES = {schema.TYPE: (schema.DEBIT, schema.CREDIT) for schema in MOVEMENT_SCHEMAS}
 
 
+ITEM_KEY = "1-255 printable ASCII characters; without one, derived from the Idempotency-Key header, if any"
+
+
 class BatchDepositSchema(DepositSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.DEPOSIT))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchWithdrawSchema(WithdrawSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.WITHDRAW))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchTransferSchema(TransferSchema):
     type = fields.String(required=True, validate=validate.Equal(TransactionType.TRANSFER))
-    idempotency_key = fields.String(validate=IDEMPOTENCY_KEY_LENGTH)
+    idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
 class BatchItem(fields.Field):
@@ -114,7 +141,9 @@ class BatchItem(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("Must be an object.")
-        schema = self.schemas.get(value.get("type"))
+        kind = value.get("type")
+        # Only a string can name a schema; {} or [] would not even be hashable.
+        schema = self.schemas.get(kind) if isinstance(kind, str) else None
         if schema is None:
             raise ValidationError({"type": [f"Must be one of: {', '.join(self.schemas)}."]})
         return schema.load(value)

@@ -6,7 +6,7 @@ from api.extensions.database import db_connection
 from api.extensions.responses import json_text
 from api.extensions.smorest import Blueprint
 from api.shared.headers import PreferHeaderSchema
-from api.shared.prefer import preference_applied, wait_preference, wait_until_decided
+from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import (
     TransactionPageQuerySchema,
     TransactionPageSchema,
@@ -21,14 +21,13 @@ blp = Blueprint("transactions", __name__, url_prefix="/transactions", descriptio
 @blp.route("/<uuid:transaction_id>", methods=["GET"])
 @blp.arguments(PreferHeaderSchema, location="headers")
 @blp.response(200, TransactionSchema)
+@blp.problem(404, "transaction_not_found: no transaction has this id")
 def get_one(headers: dict, transaction_id: uuid.UUID):
     """A transaction and its current status; with Prefer: wait=N, once decided (or after N seconds)."""
     db = db_connection()
     body = transaction_json(db, transaction_id)
-    seconds = wait_preference(headers.get("prefer"))
-    if seconds is None:
-        return json_text(body)
-    return json_text(wait_until_decided(db, transaction_id, seconds) or body, headers=preference_applied(seconds))
+    decided, applied = wait_as_preferred(db, transaction_id, headers.get("prefer"))
+    return json_text(decided or body, headers=applied)
 
 
 @blp.route("", methods=["GET"])

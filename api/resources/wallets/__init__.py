@@ -1,1 +1,1 @@
-"""Wallets: POST /users (the seed's route to open one), GET /wallets/{user_id} and its transactions."""
+"""Wallets: POST /users (the seed's route to open one), GET /wallets/{user_id}, its transactions and statement."""

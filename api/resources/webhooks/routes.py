@@ -20,10 +20,14 @@ from webhooks.models import WebhookAttempt, WebhookEndpoint
 
 blp = Blueprint("webhooks", __name__, url_prefix="/webhooks", description="Subscribe to transaction events")
 
+NO_ENDPOINT = "webhook_endpoint_not_found: no endpoint has this id"
+
 
 @blp.route("", methods=["POST"])
 @blp.arguments(EndpointCreateSchema)
 @blp.response(201, EndpointCreatedSchema)
+@blp.problem(413, "body_too_large: the body is over 64 KiB")
+@blp.problem(415, "unsupported_media_type: the body is not application/json")
 def register(body: dict):
     """Subscribe a URL to transaction events; the answer holds its signing secret, shown this once."""
     session = db_session()
@@ -42,6 +46,7 @@ def list_all():
 
 @blp.route("/<uuid:endpoint_id>", methods=["GET"])
 @blp.response(200, EndpointSchema)
+@blp.problem(404, NO_ENDPOINT)
 def show(endpoint_id: uuid.UUID):
     """One endpoint, without its secret."""
     return jsonify(endpoint_as_dict(get_endpoint(db_session(), endpoint_id)))
@@ -49,6 +54,7 @@ def show(endpoint_id: uuid.UUID):
 
 @blp.route("/<uuid:endpoint_id>", methods=["DELETE"])
 @blp.response(204)
+@blp.problem(404, NO_ENDPOINT)
 def unsubscribe(endpoint_id: uuid.UUID):
     """Stop sending to this endpoint; its pending events and its delivery log are removed."""
     session = db_session()
@@ -60,6 +66,7 @@ def unsubscribe(endpoint_id: uuid.UUID):
 @blp.route("/<uuid:endpoint_id>/deliveries", methods=["GET"])
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliveryPageSchema)
+@blp.problem(404, NO_ENDPOINT)
 def deliveries(query: dict, endpoint_id: uuid.UUID):
     """Delivery attempts to this endpoint, newest first: when, which event, the answer, and what is next."""
     page = list_deliveries(db_session(), endpoint_id, limit=query["limit"], starting_after=query.get("starting_after"))
