@@ -1,22 +1,25 @@
 """The accept side: record requests as ``queued`` transactions. Balances are never touched here.
 
-A request is accepted once its row is committed; applying it is the posting engine's job. The
-whole accept is one call of the database function ``accept_transactions`` (migration 0004): it
-resolves the wallets, checks their roles, inserts, settles idempotency replays and answers each
-transaction's JSON, so an API request costs one round trip. The caller owns the database
-transaction: an autocommit connection makes the call its own transaction, a session commits it.
+A request is accepted once its row is committed; applying it is the posting engine's job. An
+accept is one round trip: a single request is one prepared INSERT that resolves both wallets,
+checks their roles and answers the transaction's JSON; a batch (or a single request that INSERT
+did not insert: an unknown wallet, a wallet in the wrong role, a replayed key) is one call of
+the database function ``accept_transactions`` (migration 0004), which also names what is wrong.
+The caller owns the database transaction: an autocommit connection makes the call its own
+transaction, a session commits it.
 """
 
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.enums import TransactionStatus, TransactionType
+from ledger.db import Prepared
+from ledger.enums import ROLES, TransactionStatus, TransactionType
 from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
 from ledger.models import Wallet
 from ledger.partitions import partition_of
@@ -24,7 +27,45 @@ from ledger.partitions import partition_of
 # One fixed client until authentication exists; idempotency keys are unique per client.
 DEFAULT_CLIENT = "default"
 
-ACCEPT = text("SELECT id, status, partition, replayed, body FROM accept_transactions(:client, CAST(:items AS json))")
+ACCEPT = Prepared(
+    "ledger_accept",
+    ("text", "json"),
+    "SELECT id, status, partition, replayed, body FROM accept_transactions($1, $2)",
+)
+# The common case, in one statement: nothing is inserted unless both wallets exist in their roles
+# and the key is new, and then accept_transactions says why.
+ACCEPT_ONE = Prepared(
+    "ledger_accept_one",
+    (
+        "text",
+        "text",
+        "text",
+        "text",
+        "bigint",
+        "text",
+        "smallint",
+        "text",
+        "text",
+        "jsonb",
+        "text",
+        "text",
+        "text",
+        "bool",
+    ),
+    """
+    WITH inserted AS (
+        INSERT INTO transactions (type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
+                                  client_id, idempotency_key, request_hash, metadata, callback_url)
+        SELECT $2, $5, coalesce($6, CASE WHEN $14 THEN c.currency ELSE d.currency END), d.id, c.id,
+               $7, $1, $8, $9, $10, $11
+        FROM wallets d JOIN wallets c ON c.user_id = $4 AND c.acnt_type = $13
+        WHERE d.user_id = $3 AND d.acnt_type = $12
+        ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING *)
+    SELECT id, status, partition, false, CAST(transaction_json(ROW(i.*)::transactions, $3, $4) AS text)
+    FROM inserted i
+    """,
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +81,13 @@ class TransactionRequest:
 
     def fingerprint(self) -> str:
         """Hash of what the request asks for, so a replayed key can be told from a reused one."""
-        body = asdict(self)
-        del body["idempotency_key"]
+        body = {name: getattr(self, name) for name in FINGERPRINTED}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Every field but the key itself.
+FINGERPRINTED = tuple(f.name for f in fields(TransactionRequest) if f.name != "idempotency_key")
 
 
 @dataclass(frozen=True)
@@ -92,15 +136,40 @@ def record_transactions(
     for request in requests:
         if request.debit_user_id == request.credit_user_id:
             raise InvalidRequest("same_wallet", "a transaction needs two different wallets")
-    items = json.dumps([_item(n, request, partitions) for n, request in enumerate(requests)])
-    try:
-        rows = db.execute(ACCEPT, {"client": client_id, "items": items}).all()
-    except DBAPIError as exc:
-        raise _domain_error(exc) from None
+    items = [_item(n, request, partitions) for n, request in enumerate(requests)]
+    rows = []
+    if len(items) == 1:
+        item = items[0]
+        parameters = {**item, "metadata": None if item["metadata"] is None else json.dumps(item["metadata"])}
+        rows = ACCEPT_ONE.execute(db, client_id, *(parameters[name] for name in SINGLE)).all()
+    if not rows:
+        try:
+            rows = ACCEPT.execute(db, client_id, json.dumps(items)).all()
+        except DBAPIError as exc:
+            raise _domain_error(exc) from None
     return [Accepted(id_, TransactionStatus(status), *rest) for id_, status, *rest in rows]
 
 
+# The parameters of ACCEPT_ONE after the client, in order.
+SINGLE = (
+    "type",
+    "debit_user_id",
+    "credit_user_id",
+    "amount",
+    "currency",
+    "partition",
+    "idempotency_key",
+    "request_hash",
+    "metadata",
+    "callback_url",
+    "debit_role",
+    "credit_role",
+    "currency_from_credit",
+)
+
+
 def _item(n: int, request: TransactionRequest, partitions: int) -> dict:
+    debit_role, credit_role = ROLES[request.type]
     return {
         "n": n,
         "type": request.type,
@@ -113,6 +182,10 @@ def _item(n: int, request: TransactionRequest, partitions: int) -> dict:
         "request_hash": request.fingerprint() if request.idempotency_key is not None else None,
         "metadata": request.metadata,
         "callback_url": request.callback_url,
+        "debit_role": debit_role,
+        "credit_role": credit_role,
+        # The customer's wallet sets the currency when none is asked for: the user's, not the provider's.
+        "currency_from_credit": request.type == TransactionType.DEPOSIT,
     }
 
 

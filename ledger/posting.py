@@ -8,9 +8,6 @@ same transaction (the webhook outbox), and commit once. N transactions cost one 
 nine round trips, which is what makes a hot wallet as fast as uniform traffic and keeps a
 drain of a handful of rows cheap.
 
-Statements go through the driver's cursor in the session's transaction: a batch moves thousands of
-rows each way, and building SQLAlchemy row objects for them cost more than reading them.
-
 The database backs every step: a decided transaction can never change again (trigger
 ``transactions_decided_final``, which makes a second decision roll the batch back), the queue row
 goes with the status change (``transactions_queue_decided``), and entries must come as whole,
@@ -26,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.db import Prepared
 from ledger.decisions import Decision, QueuedTransaction, WalletState, decide
 from ledger.enums import TransactionStatus
 
@@ -42,54 +40,72 @@ MAX_ATTEMPTS = 5
 # knows nothing of who subscribes.
 DecisionHook = Callable[[Session, list[Decision]], int]
 
+# Every statement of a batch is prepared once per connection (ledger.db.Prepared): planned, the
+# queue read over a worker's partitions cost ten times what it took to run.
+
 # In ascending partition order, so two appliers whose partition sets overlap (a misconfiguration,
 # or a redelivery during a restart) queue instead of deadlocking.
-LOCK_PARTITIONS = (
-    "SELECT count(pg_advisory_xact_lock(%(namespace)s, p)) FROM unnest(CAST(%(partitions)s AS int[])) AS p"
+LOCK_PARTITIONS = Prepared(
+    "ledger_lock_partitions",
+    ("int", "int[]"),
+    "SELECT count(pg_advisory_xact_lock($1, p)) FROM unnest($2) AS p",
 )
-# Each partition read on its own, in index order: a plain index scan stops after :limit rows and
-# marks the entries of rows deleted since the last vacuum as dead, so later scans step over them
-# (a bitmap scan over all the partitions at once would revisit every one of them, every batch).
-QUEUED = """
+# Each partition read on its own, in index order: a plain index scan stops after $2 rows and marks
+# the entries of rows deleted since the last vacuum as dead, so later scans step over them (a
+# bitmap scan over all the partitions at once would revisit every one of them, every batch).
+QUEUED = Prepared(
+    "ledger_queued",
+    ("int[]", "int"),
+    """
     SELECT CAST(q.transaction_id AS text), q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id
-    FROM unnest(CAST(%(partitions)s AS int[])) AS p(partition)
+    FROM unnest($1) AS p(partition)
     CROSS JOIN LATERAL (
-        SELECT * FROM transaction_queue q
-        WHERE q.partition = p.partition ORDER BY q.seq LIMIT %(limit)s) AS q
+        SELECT * FROM transaction_queue q WHERE q.partition = p.partition ORDER BY q.seq LIMIT $2) AS q
     ORDER BY q.seq
-    LIMIT %(limit)s
-"""
+    LIMIT $2
+    """,
+)
 # Ascending id order on both sides of every transfer: two batches that share wallets always take
 # the row locks in the same order, so they queue instead of deadlocking. NO KEY UPDATE, not
 # UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets, which FOR UPDATE
 # would block, deadlocking an insert with a batch.
-LOCK_WALLETS = (
-    "SELECT id, balance, status, currency, acnt_type FROM wallets"
-    " WHERE id = ANY(CAST(%(ids)s AS bigint[])) ORDER BY id FOR NO KEY UPDATE"
+LOCK_WALLETS = Prepared(
+    "ledger_lock_wallets",
+    ("bigint[]",),
+    "SELECT id, balance, status, currency, acnt_type FROM wallets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
 )
 # Every touched balance, once per batch, to the value the decisions arrived at.
-BALANCES = """
+BALANCES = Prepared(
+    "ledger_balances",
+    ("bigint[]", "bigint[]"),
+    """
     UPDATE wallets AS w SET balance = u.balance, updated_at = now()
-    FROM unnest(CAST(%(wallet_ids)s AS bigint[]), CAST(%(balances)s AS bigint[])) AS u(id, balance)
-    WHERE w.id = u.id
-"""
-ENTRIES = """
+    FROM unnest($1, $2) AS u(id, balance) WHERE w.id = u.id
+    """,
+)
+ENTRIES = Prepared(
+    "ledger_entries",
+    ("uuid[]", "bigint[]", "bigint[]", "bigint[]"),
+    """
     INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)
-    SELECT * FROM unnest(CAST(%(entry_transactions)s AS uuid[]), CAST(%(entry_wallets)s AS bigint[]),
-                         CAST(%(entry_amounts)s AS bigint[]), CAST(%(entry_balances)s AS bigint[]))
-"""
+    SELECT * FROM unnest($1, $2, $3, $4)
+    """,
+)
 # decided_at is clock_timestamp(), not now(): now() is the start of the batch's transaction, which
 # would hide the batch's own duration from every submit-to-applied latency. No "status = 'queued'"
 # filter: a decided row's status cannot change (transactions_decided_final raises, and the whole
 # batch rolls back), which is the guard, kept by the database for every writer.
-STATUSES = """
+STATUSES = Prepared(
+    "ledger_statuses",
+    ("uuid[]", "text[]", "text[]", "text[]"),
+    """
     UPDATE transactions AS t
     SET status = u.status, failure_code = u.failure_code, failure_message = u.failure_message,
         decided_at = clock_timestamp()
-    FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(statuses)s AS text[]), CAST(%(failure_codes)s AS text[]),
-                CAST(%(failure_messages)s AS text[])) AS u(id, status, failure_code, failure_message)
+    FROM unnest($1, $2, $3, $4) AS u(id, status, failure_code, failure_message)
     WHERE t.id = u.id
-"""
+    """,
+)
 
 
 class ConcurrentApply(Exception):
@@ -167,16 +183,13 @@ def apply_batch(
     session: Session, partitions: Sequence[int], batch_size: int, on_decided: DecisionHook | None = None
 ) -> BatchResult:
     """Decide and write one batch inside the caller's database transaction; the caller commits."""
-    cursor = session.connection().connection.cursor()
     ordered = _array(sorted(set(partitions)))
-    cursor.execute(LOCK_PARTITIONS, {"namespace": ADVISORY_LOCK_NAMESPACE, "partitions": ordered})
-    cursor.execute(QUEUED, {"partitions": ordered, "limit": batch_size})
-    queued = list(map(QueuedTransaction._make, cursor.fetchall()))
+    LOCK_PARTITIONS.execute(session, ADVISORY_LOCK_NAMESPACE, ordered)
+    queued = list(map(QueuedTransaction._make, QUEUED.execute(session, ordered, batch_size)))
     if not queued:
         return BatchResult()
     wallet_ids = sorted({t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued})
-    cursor.execute(LOCK_WALLETS, {"ids": _array(wallet_ids)})
-    wallets = {row[0]: WalletState(*row) for row in cursor.fetchall()}
+    wallets = {row[0]: WalletState(*row) for row in LOCK_WALLETS.execute(session, _array(wallet_ids))}
     opening = {wallet_id: wallet.balance for wallet_id, wallet in wallets.items()}
     decisions, postings = decide(queued, wallets)
     changed = [(w.id, w.balance) for w in wallets.values() if w.balance != opening[w.id]]
@@ -186,28 +199,14 @@ def apply_batch(
     entry_transactions, entry_wallets, entry_amounts, entry_balances = entries
     ids, statuses, failure_codes, failure_messages = zip(*decisions, strict=True)
     if changed:
-        cursor.execute(BALANCES, {"wallet_ids": _array(wallet_ids), "balances": _array(balances)})
+        BALANCES.execute(session, _array(wallet_ids), _array(balances))
     if postings:
-        cursor.execute(
-            ENTRIES,
-            {
-                "entry_transactions": _array(entry_transactions),
-                "entry_wallets": _array(entry_wallets),
-                "entry_amounts": _array(entry_amounts),
-                "entry_balances": _array(entry_balances),
-            },
-        )
-    cursor.execute(
-        STATUSES,
-        {
-            "ids": _array(ids),
-            "statuses": _array(statuses),
-            "failure_codes": _text_array(failure_codes),
-            "failure_messages": _text_array(failure_messages),
-        },
-    )
-    if cursor.rowcount != len(decisions):
-        raise ConcurrentApply(f"{len(decisions) - cursor.rowcount} of {len(decisions)} queued rows were not found")
+        ENTRIES.execute(session, *map(_array, (entry_transactions, entry_wallets, entry_amounts, entry_balances)))
+    decided = STATUSES.execute(
+        session, _array(ids), _array(statuses), _text_array(failure_codes), _text_array(failure_messages)
+    ).rowcount
+    if decided != len(decisions):
+        raise ConcurrentApply(f"{len(decisions) - decided} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
     return BatchResult(decisions, events)
 

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from ledger.db import Prepared
 from ledger.enums import USER_ID_PATTERN
 from ledger.errors import TransactionNotFound, WalletNotFound
 from ledger.models import Entry, Wallet
@@ -21,19 +22,43 @@ from ledger.models import Entry, Wallet
 T = TypeVar("T")
 Reader = Session | Connection
 
-TRANSACTION = text(
+# The two reads clients repeat most (a poll, a wallet), prepared once per connection.
+TRANSACTION = Prepared(
+    "ledger_transaction",
+    ("uuid",),
     """
     SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
     FROM transactions t
     JOIN wallets d ON d.id = t.debit_wallet_id
     JOIN wallets c ON c.id = t.credit_wallet_id
-    WHERE t.id = :id
-    """
+    WHERE t.id = $1
+    """,
 )
-WALLET = text(
-    "SELECT CAST(wallet_json(w) AS text) FROM wallets w WHERE w.user_id = :user_id AND w.acnt_type <> 'system'"
+WALLET = Prepared(
+    "ledger_wallet",
+    ("text",),
+    "SELECT CAST(wallet_json(w) AS text) FROM wallets w WHERE w.user_id = $1 AND w.acnt_type <> 'system'",
 )
 WALLET_ID = text("SELECT id FROM wallets WHERE user_id = :user_id AND acnt_type <> 'system'")
+# GET /wallets/{user_id}: the wallet and its latest transactions (as PAGE below reads them), in
+# one prepared statement.
+WALLET_VIEW = Prepared(
+    "ledger_wallet_view",
+    ("text", "int"),
+    """
+    SELECT CAST(wallet_json(w) AS text), ARRAY(
+        SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
+        FROM transactions t
+        JOIN wallets d ON d.id = t.debit_wallet_id
+        JOIN wallets c ON c.id = t.credit_wallet_id
+        WHERE t.seq IN ((SELECT seq FROM transactions WHERE debit_wallet_id = w.id ORDER BY seq DESC LIMIT $2)
+                        UNION ALL
+                        (SELECT seq FROM transactions WHERE credit_wallet_id = w.id ORDER BY seq DESC LIMIT $2))
+        ORDER BY t.seq DESC
+        LIMIT $2)
+    FROM wallets w WHERE w.user_id = $1 AND w.acnt_type <> 'system'
+    """,
+)
 # A page: the newest ``limit + 1`` seqs of each side (or of all), merged, then their JSON. For one
 # wallet, the debit side and the credit side are read from their own indexes, so a hot wallet's
 # page costs two short index scans, not a scan of its history.
@@ -79,14 +104,23 @@ def get_wallet(session: Session, user_id: str) -> Wallet:
 
 def wallet_json(db: Reader, user_id: str) -> str:
     """A client's wallet as JSON text; the ledger's own accounts are no one's to read."""
-    body = db.execute(WALLET, {"user_id": valid_user_id(user_id)}).scalar()
+    body = WALLET.execute(db, valid_user_id(user_id)).scalar()
     if body is None:
         raise WalletNotFound(user_id)
     return body
 
 
+def wallet_view(db: Reader, user_id: str, limit: int) -> tuple[str, Page[str]]:
+    """A wallet's JSON and the page of its latest ``limit`` transactions, in one round trip."""
+    row = WALLET_VIEW.execute(db, valid_user_id(user_id), limit + 1).first()
+    if row is None:
+        raise WalletNotFound(user_id)
+    wallet, transactions = row
+    return wallet, Page(transactions[:limit], has_more=len(transactions) > limit)
+
+
 def transaction_json(db: Reader, transaction_id: uuid.UUID) -> str:
-    body = db.execute(TRANSACTION, {"id": transaction_id}).scalar()
+    body = TRANSACTION.execute(db, str(transaction_id)).scalar()
     if body is None:
         raise TransactionNotFound(transaction_id)
     return body

@@ -6,28 +6,30 @@ The worker hands this function to the posting engine as its hook; delivery happe
 (``webhooks.delivery``, run by the webhooks worker).
 """
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.db import Prepared
 from ledger.decisions import Decision
 
 # One statement per batch, whatever it holds. The callback side probes the partial index
 # transactions_callback (rows with a callback_url only), so a batch without callbacks costs a few
 # lookups in a near-empty index; the endpoint side scans webhook_endpoints, an empty table until
 # someone registers one. The event type comes from the status the batch has just written.
-INSERT_EVENTS = text(
+# Prepared once per connection, like the engine's own statements (ledger.db.Prepared).
+INSERT_EVENTS = Prepared(
+    "webhooks_record_events",
+    ("uuid[]", "text[]"),
     """
     INSERT INTO webhook_messages (transaction_id, event_type, endpoint_id, url)
     SELECT t.id, 'transaction.' || t.status, NULL, t.callback_url
     FROM transactions t
-    WHERE t.id = ANY(CAST(:ids AS uuid[])) AND t.callback_url IS NOT NULL
+    WHERE t.id = ANY($1) AND t.callback_url IS NOT NULL
     UNION ALL
     SELECT d.id, 'transaction.' || d.status, e.id, e.url
     FROM webhook_endpoints e
-    JOIN unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[])) AS d(id, status)
-      ON 'transaction.' || d.status = ANY(e.events)
+    JOIN unnest($1, $2) AS d(id, status) ON 'transaction.' || d.status = ANY(e.events)
     WHERE e.status = 'active'
-    """
+    """,
 )
 
 
@@ -35,6 +37,6 @@ def record_events(session: Session, decisions: list[Decision]) -> int:
     """Write one outbox row per (decided transaction, subscriber); return how many were written."""
     if not decisions:
         return 0
-    ids = "{" + ",".join(str(d.transaction_id) for d in decisions) + "}"
+    ids = "{" + ",".join(d.transaction_id for d in decisions) + "}"
     statuses = "{" + ",".join(d.status for d in decisions) + "}"
-    return session.execute(INSERT_EVENTS, {"ids": ids, "statuses": statuses}).rowcount
+    return INSERT_EVENTS.execute(session, ids, statuses).rowcount

@@ -67,10 +67,15 @@ class Wakeups:
         if not partitions:
             return
         try:
-            pipe = self._redis().pipeline(transaction=False)
-            for partition in partitions:
-                pipe.set(wake_key(partition), 1, nx=coalesce, ex=self.ttl)
-            newly_set = [p for p, was_set in zip(partitions, pipe.execute(), strict=True) if was_set]
+            if len(partitions) == 1:
+                # The single request's case: one command, without a pipeline's bookkeeping.
+                was_set = [self._redis().set(wake_key(partitions[0]), 1, nx=coalesce, ex=self.ttl)]
+            else:
+                pipe = self._redis().pipeline(transaction=False)
+                for partition in partitions:
+                    pipe.set(wake_key(partition), 1, nx=coalesce, ex=self.ttl)
+                was_set = pipe.execute()
+            newly_set = [p for p, set_now in zip(partitions, was_set, strict=True) if set_now]
         except Exception:
             log.warning("Redis unreachable: wake-up of partitions %s left to the sweeper", partitions, exc_info=True)
             return

@@ -105,6 +105,11 @@ def _names(errors: dict) -> str:
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema: type[ma.Schema] | ma.Schema, *args, **kwargs) -> Callable:
+        """As flask-smorest's, but a schema class is instantiated once, here: given a class, webargs
+        builds a new instance for every request (a fifth of a money route's CPU)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
     def problem(self, status: int, description: str) -> Callable[[Callable], Callable]:
         """Document an error answer of one route: problem+json, and when this route gives it.
 

@@ -10,7 +10,7 @@ from api.extensions.responses import json_array
 from api.extensions.smorest import Schema
 from api.shared.pages import PageQuerySchema
 from ledger.enums import MOVEMENTS, FailureCode, TransactionStatus, TransactionType
-from ledger.queries import transaction_exists, transactions_json
+from ledger.queries import Page, transaction_exists, transactions_json
 
 
 class FailureSchema(Schema):
@@ -70,4 +70,9 @@ def transaction_page(query: dict, user_id: str | None = None) -> str:
         limit=query["limit"],
         starting_after=starting_after,
     )
+    return page_members(page)
+
+
+def page_members(page: Page[str]) -> str:
+    """The JSON members ``"transactions":[...],"has_more":...`` of a page of transaction JSON texts."""
     return f'"transactions":{json_array(page.items)},"has_more":{"true" if page.has_more else "false"}'

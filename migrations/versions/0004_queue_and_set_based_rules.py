@@ -19,7 +19,9 @@
 - ``transaction_json`` and ``wallet_json``: the one JSON shape of each, built where the row is, so
   the API answers reads and accepts without building a Python object per row.
 - ``accept_transactions``: validate wallets and roles, insert, settle idempotency replays, and
-  answer the JSON of every transaction, in one round trip (docs/architecture.md, "Accept").
+  answer the JSON of every transaction, in one round trip (docs/architecture.md, "Accept"). A
+  single request first tries one prepared INSERT (ledger.accept), and comes here only when that
+  inserted nothing (an error to name, or a replay).
 
 Revision ID: 0004
 Revises: 0003
@@ -204,9 +206,12 @@ $$;
 
 -- Accept -------------------------------------------------------------------------------------------
 -- One request as the accept function sees it: the client's fields, then the wallets it resolved.
+-- The roles each side must play, and whose currency is the default, come with the request (the
+-- ledger's rules, ledger.enums.ROLES, written once, in Python).
 CREATE TYPE accepting AS (
     n int, type text, debit_user_id text, credit_user_id text, amount bigint, currency text,
     partition smallint, idempotency_key text, request_hash text, metadata jsonb, callback_url text,
+    debit_role text, credit_role text, currency_from_credit boolean,
     id uuid, debit_wallet_id bigint, debit_type text, credit_wallet_id bigint, credit_type text,
     customer_currency text
 );
@@ -220,31 +225,37 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     requests accepting[];
-    inserted uuid[];
+    added transactions[];
     problem record;
     conflict text;
 BEGIN
+    -- The wallets first, through the user_id index (json_to_recordset looks like 100 rows to the
+    -- planner, which would rather scan every wallet than probe the index once or twice).
+    WITH named AS MATERIALIZED (
+        SELECT w.id, w.user_id, w.acnt_type, w.currency FROM wallets w
+        WHERE w.acnt_type <> 'system' AND w.user_id = ANY(ARRAY(
+            SELECT e ->> side FROM json_array_elements(items) AS e,
+                   unnest('{debit_user_id,credit_user_id}'::text[]) AS side)))
     SELECT array_agg(ROW(i.*, gen_random_uuid(), d.id, d.acnt_type, c.id, c.acnt_type,
-                         CASE WHEN i.type = 'deposit' THEN c.currency ELSE d.currency END)::accepting ORDER BY i.n)
+                         CASE WHEN i.currency_from_credit THEN c.currency ELSE d.currency END)::accepting ORDER BY i.n)
     INTO requests
     FROM json_to_recordset(items) AS i(
         n int, type text, debit_user_id text, credit_user_id text, amount bigint, currency text,
-        partition smallint, idempotency_key text, request_hash text, metadata jsonb, callback_url text)
-    LEFT JOIN wallets d ON d.user_id = i.debit_user_id AND d.acnt_type <> 'system'
-    LEFT JOIN wallets c ON c.user_id = i.credit_user_id AND c.acnt_type <> 'system';
+        partition smallint, idempotency_key text, request_hash text, metadata jsonb, callback_url text,
+        debit_role text, credit_role text, currency_from_credit boolean)
+    LEFT JOIN named d ON d.user_id = i.debit_user_id
+    LEFT JOIN named c ON c.user_id = i.credit_user_id;
 
     -- Every missing wallet before any miscast one, as the errors have always been reported.
     SELECT r.type,
            CASE WHEN r.debit_wallet_id IS NULL THEN r.debit_user_id
                 WHEN r.credit_wallet_id IS NULL THEN r.credit_user_id END AS missing,
-           CASE WHEN r.debit_type <> roles.debit THEN r.debit_user_id ELSE r.credit_user_id END AS miscast,
-           CASE WHEN r.debit_type <> roles.debit THEN roles.debit ELSE roles.credit END AS role
+           CASE WHEN r.debit_type <> r.debit_role THEN r.debit_user_id ELSE r.credit_user_id END AS miscast,
+           CASE WHEN r.debit_type <> r.debit_role THEN r.debit_role ELSE r.credit_role END AS role
     INTO problem
     FROM unnest(requests) AS r
-    JOIN (VALUES ('deposit', 'provider', 'user'), ('withdraw', 'user', 'provider'), ('transfer', 'user', 'user'))
-        AS roles(type, debit, credit) ON roles.type = r.type
     WHERE r.debit_wallet_id IS NULL OR r.credit_wallet_id IS NULL
-       OR r.debit_type <> roles.debit OR r.credit_type <> roles.credit
+       OR r.debit_type <> r.debit_role OR r.credit_type <> r.credit_role
     ORDER BY r.debit_wallet_id IS NOT NULL AND r.credit_wallet_id IS NOT NULL, r.n LIMIT 1;
     IF FOUND THEN
         IF problem.missing IS NOT NULL THEN
@@ -255,43 +266,37 @@ BEGIN
             USING ERRCODE = 'WL400', DETAIL = 'not_a_' || problem.role || '_wallet';
     END IF;
 
-    WITH added AS (
+    WITH inserted AS (
         INSERT INTO transactions (id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
                                   client_id, idempotency_key, request_hash, metadata, callback_url)
         SELECT r.id, r.type, r.amount, coalesce(r.currency, r.customer_currency), r.debit_wallet_id,
                r.credit_wallet_id, r.partition, client, r.idempotency_key, r.request_hash, r.metadata, r.callback_url
         FROM unnest(requests) AS r ORDER BY r.n
         ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id)
-    SELECT array_agg(id) INTO inserted FROM added;
+        RETURNING *)
+    SELECT array_agg(ROW(t.*)::transactions) INTO added FROM inserted AS t;
 
-    IF coalesce(cardinality(inserted), 0) < cardinality(requests) THEN
+    IF coalesce(cardinality(added), 0) < cardinality(requests) THEN
         -- A key already taken: the original answers if the request is the same, else it is a conflict.
         -- A concurrent first use of the key has committed by now (the insert above waited for it).
-        SELECT array_agg(ROW(r.n, r.type, r.debit_user_id, r.credit_user_id, r.amount, r.currency, r.partition,
-                             r.idempotency_key, r.request_hash, r.metadata, r.callback_url,
-                             coalesce(t.id, r.id), r.debit_wallet_id, r.debit_type, r.credit_wallet_id,
-                             r.credit_type, r.customer_currency)::accepting ORDER BY r.n),
-               min(r.idempotency_key) FILTER (WHERE t.request_hash IS DISTINCT FROM r.request_hash
-                                              AND NOT r.id = ANY(coalesce(inserted, '{}')))
-        INTO requests, conflict
+        SELECT coalesce(added, '{}') || array_agg(ROW(t.*)::transactions),
+               min(r.idempotency_key) FILTER (WHERE t.request_hash IS DISTINCT FROM r.request_hash)
+        INTO added, conflict
         FROM unnest(requests) AS r
-        LEFT JOIN transactions t
-            ON NOT r.id = ANY(coalesce(inserted, '{}')) AND t.client_id = client
-               AND t.idempotency_key = r.idempotency_key;
+        JOIN transactions t ON t.client_id = client AND t.idempotency_key = r.idempotency_key
+        WHERE t.id <> r.id AND NOT EXISTS (SELECT 1 FROM unnest(added) AS a WHERE a.id = r.id);
         IF conflict IS NOT NULL THEN
             RAISE EXCEPTION 'Idempotency-Key % was already used for a different request', quote_literal(conflict)
                 USING ERRCODE = 'WL409', DETAIL = conflict;
         END IF;
     END IF;
 
+    -- From the rows in hand: no table is read again to answer. A request meets its row by key, or
+    -- by id when it has no key (the original of a replay has another id but the same key).
     RETURN QUERY
-    SELECT t.id, t.status, t.partition, NOT (t.id = ANY(coalesce(inserted, '{}'))),
-           transaction_json(t, d.user_id, c.user_id)::text
+    SELECT t.id, t.status, t.partition, t.id <> r.id, transaction_json(t, r.debit_user_id, r.credit_user_id)::text
     FROM unnest(requests) AS r
-    JOIN transactions t ON t.id = r.id
-    JOIN wallets d ON d.id = t.debit_wallet_id
-    JOIN wallets c ON c.id = t.credit_wallet_id
+    JOIN unnest(added) AS t ON coalesce(t.idempotency_key, t.id::text) = coalesce(r.idempotency_key, r.id::text)
     ORDER BY r.n;
 END;
 $$;

@@ -15,7 +15,7 @@ from api import create_app
 def app(clean_db: Engine, clean_redis, database_url: str) -> Iterator[Flask]:
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True})
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture

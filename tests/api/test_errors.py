@@ -113,7 +113,7 @@ def test_empty_json_body_names_the_missing_fields(client) -> None:
 def app_without_database(clean_redis) -> Flask:
     app = create_app({"DATABASE_URL": UNREACHABLE_DATABASE, "TESTING": True})
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_unexpected_error_is_a_500_that_tells_nothing(clean_db, database_url, ca
 
     app.add_url_rule("/broken", view_func=broken)
     response = app.test_client().get("/broken")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     problem = assert_problem(response, 500, "internal_error")
     assert "secret" not in json.dumps(problem) and "RuntimeError" not in json.dumps(problem)
     assert "secret internals" in caplog.text
@@ -170,6 +170,6 @@ def test_an_unmapped_domain_error_is_a_logged_500_not_a_silent_400(clean_db, dat
 
     app.add_url_rule("/unmapped", view_func=raises)
     response = app.test_client().get("/unmapped")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     assert_problem(response, 500, "internal_error")
     assert "a new error nobody mapped" in caplog.text

@@ -65,7 +65,7 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=config)
 @pytest.fixture(scope="module", autouse=True)
 def _close_the_app_engine():
     yield
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def _metadata_too_large(movement: Any) -> bool:

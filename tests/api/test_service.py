@@ -25,7 +25,7 @@ def test_ready_names_the_workers_when_none_runs(client) -> None:
 def test_a_bare_postgresql_url_is_served_by_the_shipped_driver(clean_db, clean_redis, bare_database_url) -> None:
     app = create_app({"DATABASE_URL": bare_database_url, "REDIS_URL": os.environ["REDIS_URL"]})
     response = app.test_client().get("/wallets/deposit-provider-master")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["wallet"]["acnt_type"] == "provider"
 
@@ -33,7 +33,7 @@ def test_a_bare_postgresql_url_is_served_by_the_shipped_driver(clean_db, clean_r
 def test_ready_names_the_database_when_it_is_down(clean_redis) -> None:
     app = create_app({"DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/wallet"})
     response = app.test_client().get("/ready")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     problem = assert_problem(response, 503, "not_ready")
     assert "database" in problem["errors"]
     assert response.headers["Retry-After"]
@@ -42,7 +42,7 @@ def test_ready_names_the_database_when_it_is_down(clean_redis) -> None:
 def test_ready_names_redis_when_it_is_down(clean_db, database_url) -> None:
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0"})
     response = app.test_client().get("/ready")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     problem = assert_problem(response, 503, "not_ready")
     assert set(problem["errors"]) == {"redis", "workers"}
 

@@ -21,7 +21,7 @@ WAIT = {"Prefer": "wait=20"}
 def client(ledger_workers, database_url: str) -> Iterator[FlaskClient]:
     app = create_app({"DATABASE_URL": database_url})
     yield app.test_client()
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture(autouse=True)

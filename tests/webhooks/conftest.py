@@ -223,7 +223,7 @@ def app(clean_db: Engine, clean_redis: redis.Redis, database_url: str, webhook_s
         }
     )
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture

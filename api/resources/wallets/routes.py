@@ -12,14 +12,21 @@ from api.resources.wallets.schemas import (
     WalletSchema,
     WalletViewSchema,
 )
-from api.shared.transactions import TransactionPageQuerySchema, TransactionPageSchema, transaction_page
+from api.shared.transactions import (
+    TransactionPageQuerySchema,
+    TransactionPageSchema,
+    page_members,
+    transaction_page,
+)
 from ledger.accept import create_wallet
-from ledger.queries import wallet_json, wallet_statement
+from ledger.queries import wallet_json, wallet_statement, wallet_view
 from ledger.representation import entry_as_dict
 
 blp = Blueprint("wallets", __name__, description="Open and read wallets")
 
 NO_WALLET = "wallet_not_found: no wallet has this user_id"
+# Transactions shown with a wallet.
+LATEST = 20
 
 
 @blp.route("/users", methods=["POST"])
@@ -41,8 +48,8 @@ def open_wallet(body: dict):
 @blp.problem(404, NO_WALLET)
 def show_wallet(user_id: str):
     """A wallet's balance and its latest transactions."""
-    wallet = wallet_json(db_connection(), user_id)
-    return json_text('{"wallet":' + wallet + "," + transaction_page({"limit": 20}, user_id) + "}")
+    wallet, page = wallet_view(db_connection(), user_id, LATEST)
+    return json_text('{"wallet":' + wallet + "," + page_members(page) + "}")
 
 
 @blp.route("/wallets/<user_id:user_id>/transactions", methods=["GET"])
