@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: dev test demo verify migrate bench lint venv
+.PHONY: dev test demo verify migrate bench lint venv api-key api-keys revoke-api-key
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ test: $(INSTALLED)
 
 demo: $(INSTALLED)
 	$(BIN)/python -m ledger demo
+
+# API keys (docs/api.md, "Authentication"). The new key is printed once, alone on the last line.
+api-key: $(INSTALLED)
+	@test -n "$(NAME)" || { echo 'usage: make api-key NAME=<client> [SCOPES="wallets:read,..."] [RATE_LIMIT="<n>/<second|minute|hour>"]' >&2; exit 2; }
+	@$(BIN)/python -m ledger keys create "$(NAME)" --scopes "$(SCOPES)" --rate-limit "$(RATE_LIMIT)"
+
+api-keys: $(INSTALLED)
+	@$(BIN)/python -m ledger keys list $(if $(NAME),--client "$(NAME)")
+
+revoke-api-key: $(INSTALLED)
+	@test -n "$(PREFIX)" || { echo 'usage: make revoke-api-key PREFIX=wk_xxxxxxxx' >&2; exit 2; }
+	@$(BIN)/python -m ledger keys revoke "$(PREFIX)"
 
 verify: $(INSTALLED)
 	$(BIN)/python -m ledger verify

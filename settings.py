@@ -68,6 +68,11 @@ API_THREADS = _int("API_THREADS", 8)
 # Requests held by `Prefer: wait` at once, per worker process; more are answered at once (202).
 # Below API_THREADS, so held requests can never take every thread.
 API_MAX_WAITING = _int("API_MAX_WAITING", max(1, API_THREADS // 2))
+# Requests per API key (or per IP address, for requests without a live key) unless the key has its
+# own limit: <n>/second, <n>/minute or <n>/hour.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/second")
+# How long an API process trusts what it learnt of a key: a revoked key works at most this long.
+API_KEY_CACHE_SECONDS = _float("API_KEY_CACHE_SECONDS", 2.0)
 API_ACCESS_LOG = _bool("API_ACCESS_LOG", False)
 # A batch of 1,000 transfers is ~90 KB of JSON, more than API_MAX_BODY_BYTES allows a single request.
 API_MAX_BATCH_BODY_BYTES = _int("API_MAX_BATCH_BODY_BYTES", 2 * 1024 * 1024)

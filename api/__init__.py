@@ -8,8 +8,10 @@ one door for configuration: everything a request reads comes from ``app.config``
 from flask import Flask
 
 import settings
+from api.extensions.auth import init_auth
 from api.extensions.database import Database
-from api.extensions.smorest import Api, document_bounds, document_one_of
+from api.extensions.rate_limits import init_rate_limits
+from api.extensions.smorest import BEARER_SCHEME, BEARER_SECURITY, Api, document_bounds, document_one_of
 from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
 from api.resources.health.routes import blp as health
@@ -35,6 +37,8 @@ def settings_config() -> dict:
         "MAX_CONTENT_LENGTH": settings.API_MAX_BODY_BYTES,
         "BROKER_PUBLISH_TIMEOUT_SECONDS": settings.BROKER_PUBLISH_TIMEOUT_SECONDS,
         "WAKE_TTL_SECONDS": settings.WAKE_TTL_SECONDS,
+        "API_RATE_LIMIT": settings.API_RATE_LIMIT,
+        "API_KEY_CACHE_SECONDS": settings.API_KEY_CACHE_SECONDS,
         "WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
         "WEBHOOK_ALLOW_PRIVATE": settings.WEBHOOK_ALLOW_PRIVATE,
     }
@@ -51,6 +55,14 @@ OPENAPI = {
 }
 
 
+def close_app(app: Flask) -> None:
+    """Close what an app holds open: its database pools, its Redis and broker connections."""
+    app.extensions["database"].dispose()
+    app.extensions["wakeups"].close()
+    for limiter in app.extensions["limiter"]:
+        limiter.storage.storage.close()
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass their own ``DATABASE_URL``, ``REDIS_URL``...)."""
     app = Flask(__name__)
@@ -62,9 +74,13 @@ def create_app(config: dict | None = None) -> Flask:
     init_wakeups(app)
     init_swagger_ui(app)
     init_wait_slots(app)
+    # The limiter first: a request without a live key is counted (per IP) before it is refused.
+    init_rate_limits(app)
+    init_auth(app)
     app.url_map.converters["user_id"] = UserIdConverter
     api = Api(app)
     api.register_converter(UserIdConverter, user_id_path_parameter)
+    api.spec.components.security_scheme(BEARER_SCHEME, BEARER_SECURITY)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
     for blueprint in (wallets, movements, transactions, health, webhooks):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 import settings
 from bench import counters, wrk
+from bench.auth_cost import auth_cost
 from bench.baseline.schema import create_baseline
 from bench.config import BenchConfig
 from bench.cpu import Roles
@@ -30,6 +31,7 @@ from bench.report import write
 from bench.system import System, flush_redis
 from bench.workloads import DEPOSIT_PROVIDER, WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
 from devtools.databases import fresh_database
+from ledger.clients import issue_key
 from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
 
@@ -39,6 +41,9 @@ MIN_DRAIN_TIMEOUT = 120.0
 PROVIDER_FLOAT = 999_999_999_999
 # Transactions and wallets the reads workload picks its GETs from.
 READ_SAMPLE = 2000
+# The client the bench acts as, and its key's limit: one no run reaches.
+BENCH_CLIENT = "bench"
+UNLIMITED = "999999999/second"
 
 
 class Bench:
@@ -49,6 +54,8 @@ class Bench:
         self.engine = engine
         self.progress = progress
         self.users = wallet_ids(config.wallets)
+        # The bench's API key, made by create_wallets; every request to the API carries it.
+        self.api_key = ""
         self.system: System | None = None
         self.memory: PeakMemory | None = None
         self.roles: Roles | None = None
@@ -62,18 +69,27 @@ class Bench:
     def use_wrk(self) -> bool:
         return self.config.use_wrk and self.config.transactions is None and wrk.available()
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
     def create_wallets(self) -> None:
-        """Insert the user wallets in one statement: a new wallet is one row, with no history to fake.
+        """A key for client ``bench`` (a limit no run reaches), then its user wallets in one statement:
+        a new wallet is one row, with no history to fake.
 
         The baseline gets the same wallets with the balance the funding deposits will give them.
         """
+        with make_session_factory(self.engine)() as session:
+            self.api_key = issue_key(session, BENCH_CLIENT, rate_limit=UNLIMITED).key
+            session.commit()
         with self.engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO wallets (user_id, acnt_type)"
-                    " SELECT unnest(CAST(:users AS text[])), 'user' ON CONFLICT (user_id) DO NOTHING"
+                    "INSERT INTO wallets (client_id, user_id, acnt_type)"
+                    " SELECT :client, unnest(CAST(:users AS text[])), 'user'"
+                    " ON CONFLICT (client_id, user_id) DO NOTHING"
                 ),
-                {"users": self.users},
+                {"client": BENCH_CLIENT, "users": self.users},
             )
         create_baseline(self.engine, self.users, self.config.opening_deposit, DEPOSIT_PROVIDER, PROVIDER_FLOAT)
 
@@ -90,6 +106,7 @@ class Bench:
                 seconds=None,
                 cap=len(self.users),
                 on_tick=lambda r: self.progress.update("funding", r.allotted / len(self.users), _sent(r)),
+                headers=self.headers,
             )
         )
         self._wait_until_decided("funding")
@@ -178,6 +195,7 @@ class Bench:
                     cap=config.transactions,
                     in_flight=config.single_in_flight,
                     on_tick=tick,
+                    headers=self.headers,
                 )
             )
         batched = workload.kind == "batch"
@@ -190,6 +208,7 @@ class Bench:
                 seconds=config.seconds,
                 cap=config.transactions,
                 on_tick=tick,
+                headers=self.headers,
             )
         )
 
@@ -281,11 +300,14 @@ class Bench:
                 seconds=seconds,
                 cap=config.transactions,
                 on_tick=self._ticker(f"reads {name}"),
+                headers=self.headers if url == self.system.api_url else None,
             )
         )
 
     def _wrk(self, url: str, script: str, env: dict, seconds: float | None = None) -> wrk.WrkResult:
         config = self.config
+        if url == self.system.api_url:
+            env = {**env, "WRK_AUTHORIZATION": self.headers["Authorization"]}
         return wrk.run(
             url,
             script,
@@ -353,6 +375,11 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
             bench.roles = Roles(system.roles(), {config.database_name})
             for name in config.workloads:
                 workloads[name] = bench.run_workload(WORKLOADS[name], tps)
+        progress.update("auth", None, "key check and rate limit, CPU per request")
+        auth = auth_cost(
+            config.database_url, config.database_name, config.redis_url, bench.api_key, config.auth_requests
+        )
+        progress.done("auth", f"{auth['api_ms_per_request']:.3f} ms API CPU per request")
         with make_session_factory(engine)() as session:
             checked = verify(session)
         document = {
@@ -372,6 +399,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
             "verify_problems": checked.problems,
             "verify_summary": checked.summary,
             "workloads": workloads,
+            "auth": auth,
         }
     finally:
         engine.dispose()

@@ -47,6 +47,8 @@ class BenchConfig:
     # Optional cap on transactions per workload (the smoke test sends a few dozen). wrk cannot stop
     # at a count, so a capped run drives every workload with the asyncio client.
     transactions: int | None = None
+    # Requests through the key check and limiter (and as many around them) to price them.
+    auth_requests: int = 10_000
     # Use wrk for the single-request and read workloads when it is installed.
     use_wrk: bool = True
     # wrk: closed loop, this many connections over this many threads (the measurement).

@@ -27,6 +27,7 @@ import settings
 from devtools.databases import fresh_database
 from ledger.accept import TransactionRequest, record_transactions
 from ledger.db import make_engine, make_session_factory, normalize_url
+from ledger.enums import DEFAULT_CLIENT
 from ledger.invariants import verify
 from ledger.models import Wallet
 from ledger.posting import drain_partitions
@@ -96,7 +97,7 @@ def _fresh_database() -> str:
 def _queue(session_factory, requests: list[TransactionRequest], chunk: int = 1000) -> None:
     for start in range(0, len(requests), chunk):
         with session_factory() as session, session.begin():
-            record_transactions(session, requests[start : start + chunk], partitions=1)
+            record_transactions(session, DEFAULT_CLIENT, requests[start : start + chunk], partitions=1)
 
 
 def _drain(session_factory, batch_size: int) -> tuple[int, float, int]:
@@ -174,7 +175,8 @@ def main() -> None:
     session_factory = make_session_factory(engine)
     users = [f"bench-{i:06d}" for i in range(args.wallets)]
     with session_factory() as session, session.begin():
-        session.execute(insert(Wallet), [{"user_id": u, "acnt_type": "user"} for u in users])
+        rows = [{"client_id": DEFAULT_CLIENT, "user_id": u, "acnt_type": "user"} for u in users]
+        session.execute(insert(Wallet), rows)
 
     _queue(session_factory, [TransactionRequest("deposit", PROVIDER, u, 1_000_000) for u in users])
     applied, seconds, batches = _drain(session_factory, args.batch_size)

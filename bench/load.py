@@ -54,10 +54,11 @@ async def offer_at_rate(
     cap: int | None,
     in_flight: int,
     on_tick: Tick,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """Send one-transaction requests on a fixed schedule (request i at start + i/rate)."""
     result = LoadResult()
-    async with _client(in_flight) as session, _ticking(result, on_tick):
+    async with _client(in_flight, headers) as session, _ticking(result, on_tick):
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(in_flight)
         pending: set[asyncio.Task] = set()
@@ -94,11 +95,12 @@ async def offer_closed(
     seconds: float | None,
     cap: int | None,
     on_tick: Tick,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """``concurrency`` clients each sending the next request (of ``batch_items`` transactions) as soon
-    as the last one is answered."""
+    as the last one is answered. ``headers`` go with every request (the API key)."""
     result = LoadResult()
-    async with _client(concurrency) as session, _ticking(result, on_tick):
+    async with _client(concurrency, headers) as session, _ticking(result, on_tick):
         loop = asyncio.get_running_loop()
         result.started = loop.time()
         deadline = None if seconds is None else result.started + seconds
@@ -140,8 +142,9 @@ async def _send(session: aiohttp.ClientSession, url: str, body: dict | None, cou
     result.finished = asyncio.get_running_loop().time()
 
 
-def _client(connections: int) -> aiohttp.ClientSession:
+def _client(connections: int, headers: dict[str, str] | None) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
+        headers=headers,
         connector=aiohttp.TCPConnector(limit=connections),
         timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
     )

@@ -85,7 +85,17 @@ def table(document: dict) -> str:
         f" PostgreSQL {machine['postgres']}, Redis {machine['redis']}",
     ]
     lines += [f"verify: {problem}" for problem in document.get("verify_problems", [])]
+    auth = document.get("auth")
+    if auth:
+        lines.append(
+            f"auth (key check + rate limit) adds, per request: API {auth['api_ms_per_request']:.3f} ms CPU,"
+            f" Redis {auth['redis_ms_per_request']:.3f} ms, PostgreSQL {auth['postgres_ms_per_request']:.3f} ms"
+            f" ({auth['requests']:,} requests)"
+        )
     lines += target_lines(workloads)
+    if auth:
+        met = auth["api_ms_per_request"] + auth["redis_ms_per_request"] < 0.2
+        lines.append(f"target auth + rate limit < 0.2 ms CPU per request: {'met' if met else 'MISSED'}")
     return "\n".join(lines)
 
 

@@ -24,9 +24,6 @@ from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, Wal
 from ledger.models import Wallet
 from ledger.partitions import partition_of
 
-# One fixed client until authentication exists; idempotency keys are unique per client.
-DEFAULT_CLIENT = "default"
-
 ACCEPT = Prepared(
     "ledger_accept",
     ("text", "json"),
@@ -58,8 +55,9 @@ ACCEPT_ONE = Prepared(
                                   client_id, idempotency_key, request_hash, metadata, callback_url)
         SELECT $2, $5, coalesce($6, CASE WHEN $14 THEN c.currency ELSE d.currency END), d.id, c.id,
                $7, $1, $8, $9, $10, $11
-        FROM wallets d JOIN wallets c ON c.user_id = $4 AND c.acnt_type = $13
-        WHERE d.user_id = $3 AND d.acnt_type = $12
+        FROM wallets d
+        JOIN wallets c ON c.user_id = $4 AND c.acnt_type = $13 AND c.client_id IN ($1, 'platform')
+        WHERE d.user_id = $3 AND d.acnt_type = $12 AND d.client_id IN ($1, 'platform')
         ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING *)
     SELECT id, status, partition, false, CAST(transaction_json(ROW(i.*)::transactions, $3, $4) AS text)
@@ -105,14 +103,15 @@ class Accepted:
         return json.loads(self.body)
 
 
-def create_wallet(session: Session, user_id: str, acnt_type: str, currency: str = "USD") -> Wallet:
-    wallet = Wallet(user_id=user_id, acnt_type=acnt_type, currency=currency)
+def create_wallet(session: Session, client_id: str, user_id: str, acnt_type: str, currency: str = "USD") -> Wallet:
+    """A new wallet of ``client_id``: its user_id must be new to the client, and not the platform's."""
+    wallet = Wallet(client_id=client_id, user_id=user_id, acnt_type=acnt_type, currency=currency)
     try:
         with session.begin_nested():
             session.add(wallet)
             session.flush()
     except IntegrityError as exc:
-        if "wallets_user_id_key" in str(exc.orig):
+        if getattr(exc.orig.diag, "constraint_name", None) in {"wallets_client_user_id_key", "wallets_platform_names"}:
             raise WalletExists(user_id) from None
         raise
     session.refresh(wallet)
@@ -120,15 +119,15 @@ def create_wallet(session: Session, user_id: str, acnt_type: str, currency: str 
 
 
 def record_transactions(
-    db: Session | Connection, requests: list[TransactionRequest], partitions: int, client_id: str = DEFAULT_CLIENT
+    db: Session | Connection, client_id: str, requests: list[TransactionRequest], partitions: int
 ) -> list[Accepted]:
-    """Insert every request as ``queued`` in one call; return them in request order.
+    """Insert every request of ``client_id`` as ``queued`` in one call; return them in request order.
 
-    A request whose idempotency key was seen before with the same fingerprint comes back as the
-    original transaction (``replayed``); with a different fingerprint it raises. Concurrent
-    duplicates are settled by the unique index: the loser's insert waits for the winner's commit
-    and then finds its row. Nothing is inserted unless every request names existing wallets in
-    their roles.
+    Wallets are the client's own, or the platform's providers. A request whose idempotency key
+    was seen before with the same fingerprint comes back as the original transaction
+    (``replayed``); with a different fingerprint it raises. Concurrent duplicates are settled by
+    the unique index: the loser's insert waits for the winner's commit and then finds its row.
+    Nothing is inserted unless every request names existing wallets in their roles.
     """
     keys = [r.idempotency_key for r in requests if r.idempotency_key is not None]
     if len(keys) != len(set(keys)):

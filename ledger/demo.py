@@ -4,11 +4,14 @@ Each is funded from ``world`` through an opening transaction, so demo money is a
 like any other. Running it twice changes nothing.
 """
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from ledger.models import Wallet
 from ledger.opening import ensure_wallet, open_balance
+
+# The client `make dev` creates and gives its key to (.dev/env): the demo users are its own.
+DEV_CLIENT = "dev"
 
 # user_id, opening balance in cents, status
 DEMO_USERS = [
@@ -20,15 +23,16 @@ DEMO_USERS = [
 ]
 
 
-def create_demo_users(session: Session) -> list[str]:
-    """Create the demo wallets that do not exist yet; return the ids created."""
+def create_demo_users(session: Session, client_id: str) -> list[str]:
+    """Create the client's demo wallets that do not exist yet; return the ids created."""
+    session.execute(text("INSERT INTO clients (id) VALUES (:id) ON CONFLICT DO NOTHING"), {"id": client_id})
     created = []
     for user_id, balance, status in DEMO_USERS:
-        _, is_new = ensure_wallet(session, user_id, "user")
+        wallet, is_new = ensure_wallet(session, client_id, user_id, "user")
         if not is_new:
             continue
         if balance:
-            open_balance(session, user_id, balance)
-        session.execute(update(Wallet).where(Wallet.user_id == user_id).values(status=status))
+            open_balance(session, client_id, user_id, balance)
+        session.execute(update(Wallet).where(Wallet.id == wallet.id).values(status=status))
         created.append(user_id)
     return created

@@ -52,3 +52,20 @@ MAX_AMOUNT = 10**15
 # What a user_id may be (CHECK wallets_user_id_format), in Python: ``\Z``, not ``$``, which would also
 # match before a trailing newline that PostgreSQL's ``$`` refuses.
 USER_ID_PATTERN = r"[A-Za-z0-9._:-]{1,64}\Z"
+
+
+class Scope(StrEnum):
+    """What an API key may do: resource:action. A route names the one it needs."""
+
+    WALLETS_READ = "wallets:read"
+    WALLETS_WRITE = "wallets:write"
+    TRANSACTIONS_READ = "transactions:read"
+    TRANSACTIONS_WRITE = "transactions:write"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    METRICS_READ = "metrics:read"
+
+
+# The client that owns the ledger's own wallets (world, the seed's providers), and the one that
+# owns what was accepted before clients existed (migration 0005).
+PLATFORM_CLIENT = "platform"
+DEFAULT_CLIENT = "default"

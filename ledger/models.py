@@ -21,7 +21,8 @@ class Wallet(Base):
     __tablename__ = "wallets"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default=DB_DEFAULT)
-    user_id: Mapped[str] = mapped_column(Text, unique=True)
+    client_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
     acnt_type: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3), server_default=DB_DEFAULT)
     status: Mapped[str] = mapped_column(Text, server_default=DB_DEFAULT)
@@ -42,7 +43,7 @@ class Transaction(Base):
     debit_wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
     credit_wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
     partition: Mapped[int] = mapped_column(SmallInteger)
-    client_id: Mapped[str] = mapped_column(Text, server_default=DB_DEFAULT)
+    client_id: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     request_hash: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict | None] = mapped_column("metadata", JSONB)

@@ -22,41 +22,55 @@ from ledger.models import Entry, Wallet
 T = TypeVar("T")
 Reader = Session | Connection
 
+# Every read is a client's: its own transactions and its own wallets. Another client's (or the
+# platform's) is not found, exactly as one that does not exist. A client's wallet only ever moves
+# in that client's transactions, so a wallet's history needs no filter of its own.
+
 # The two reads clients repeat most (a poll, a wallet), prepared once per connection.
 TRANSACTION = Prepared(
     "ledger_transaction",
-    ("uuid",),
+    ("uuid", "text"),
     """
     SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
     FROM transactions t
     JOIN wallets d ON d.id = t.debit_wallet_id
     JOIN wallets c ON c.id = t.credit_wallet_id
-    WHERE t.id = $1
+    WHERE t.id = $1 AND t.client_id = $2
     """,
+)
+# What the system sends a transaction's own client (webhook events): never a request's read.
+OWN_TRANSACTION = text(
+    """
+    SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
+    FROM transactions t
+    JOIN wallets d ON d.id = t.debit_wallet_id
+    JOIN wallets c ON c.id = t.credit_wallet_id
+    WHERE t.id = :id
+    """
 )
 WALLET = Prepared(
     "ledger_wallet",
-    ("text",),
-    "SELECT CAST(wallet_json(w) AS text) FROM wallets w WHERE w.user_id = $1 AND w.acnt_type <> 'system'",
+    ("text", "text"),
+    "SELECT CAST(wallet_json(w) AS text) FROM wallets w WHERE w.user_id = $1 AND w.client_id = $2",
 )
-WALLET_ID = text("SELECT id FROM wallets WHERE user_id = :user_id AND acnt_type <> 'system'")
+WALLET_ID = text("SELECT id FROM wallets WHERE user_id = :user_id AND client_id = :client")
 # GET /wallets/{user_id}: the wallet and its latest transactions (as PAGE below reads them), in
 # one prepared statement.
 WALLET_VIEW = Prepared(
     "ledger_wallet_view",
-    ("text", "int"),
+    ("text", "text", "int"),
     """
     SELECT CAST(wallet_json(w) AS text), ARRAY(
         SELECT CAST(transaction_json(t, d.user_id, c.user_id) AS text)
         FROM transactions t
         JOIN wallets d ON d.id = t.debit_wallet_id
         JOIN wallets c ON c.id = t.credit_wallet_id
-        WHERE t.seq IN ((SELECT seq FROM transactions WHERE debit_wallet_id = w.id ORDER BY seq DESC LIMIT $2)
+        WHERE t.seq IN ((SELECT seq FROM transactions WHERE debit_wallet_id = w.id ORDER BY seq DESC LIMIT $3)
                         UNION ALL
-                        (SELECT seq FROM transactions WHERE credit_wallet_id = w.id ORDER BY seq DESC LIMIT $2))
+                        (SELECT seq FROM transactions WHERE credit_wallet_id = w.id ORDER BY seq DESC LIMIT $3))
         ORDER BY t.seq DESC
-        LIMIT $2)
-    FROM wallets w WHERE w.user_id = $1 AND w.acnt_type <> 'system'
+        LIMIT $3)
+    FROM wallets w WHERE w.user_id = $1 AND w.client_id = $2
     """,
 )
 # A page: the newest ``limit + 1`` seqs of each side (or of all), merged, then their JSON. For one
@@ -95,43 +109,54 @@ def valid_user_id(user_id: str) -> str:
     return user_id
 
 
-def get_wallet(session: Session, user_id: str) -> Wallet:
-    wallet = session.scalar(select(Wallet).where(Wallet.user_id == valid_user_id(user_id)))
+def get_wallet(session: Session, client_id: str, user_id: str) -> Wallet:
+    query = select(Wallet).where(Wallet.client_id == client_id, Wallet.user_id == valid_user_id(user_id))
+    wallet = session.scalar(query)
     if wallet is None:
         raise WalletNotFound(user_id)
     return wallet
 
 
-def wallet_json(db: Reader, user_id: str) -> str:
-    """A client's wallet as JSON text; the ledger's own accounts are no one's to read."""
-    body = WALLET.execute(db, valid_user_id(user_id)).scalar()
+def wallet_json(db: Reader, client_id: str, user_id: str) -> str:
+    """A client's wallet as JSON text."""
+    body = WALLET.execute(db, valid_user_id(user_id), client_id).scalar()
     if body is None:
         raise WalletNotFound(user_id)
     return body
 
 
-def wallet_view(db: Reader, user_id: str, limit: int) -> tuple[str, Page[str]]:
-    """A wallet's JSON and the page of its latest ``limit`` transactions, in one round trip."""
-    row = WALLET_VIEW.execute(db, valid_user_id(user_id), limit + 1).first()
+def wallet_view(db: Reader, client_id: str, user_id: str, limit: int) -> tuple[str, Page[str]]:
+    """A client's wallet as JSON and the page of its latest ``limit`` transactions, in one round trip."""
+    row = WALLET_VIEW.execute(db, valid_user_id(user_id), client_id, limit + 1).first()
     if row is None:
         raise WalletNotFound(user_id)
     wallet, transactions = row
     return wallet, Page(transactions[:limit], has_more=len(transactions) > limit)
 
 
-def transaction_json(db: Reader, transaction_id: uuid.UUID) -> str:
-    body = TRANSACTION.execute(db, str(transaction_id)).scalar()
+def transaction_json(db: Reader, client_id: str, transaction_id: uuid.UUID) -> str:
+    body = TRANSACTION.execute(db, str(transaction_id), client_id).scalar()
     if body is None:
         raise TransactionNotFound(transaction_id)
     return body
 
 
-def transaction_exists(db: Reader, transaction_id: uuid.UUID) -> bool:
-    return db.execute(text("SELECT 1 FROM transactions WHERE id = :id"), {"id": transaction_id}).scalar() is not None
+def event_transaction_json(db: Reader, transaction_id: uuid.UUID) -> str:
+    """A transaction as its client sees it, for an event sent to that client; requests use transaction_json."""
+    body = db.execute(OWN_TRANSACTION, {"id": transaction_id}).scalar()
+    if body is None:
+        raise TransactionNotFound(transaction_id)
+    return body
+
+
+def transaction_exists(db: Reader, client_id: str, transaction_id: uuid.UUID) -> bool:
+    query = text("SELECT 1 FROM transactions WHERE id = :id AND client_id = :client")
+    return db.execute(query, {"id": transaction_id, "client": client_id}).scalar() is not None
 
 
 def transactions_json(
     db: Reader,
+    client_id: str,
     *,
     user_id: str | None = None,
     type: str | None = None,
@@ -140,7 +165,7 @@ def transactions_json(
     starting_after: uuid.UUID | None = None,
 ) -> Page[str]:
     """Transactions newest first, as JSON texts; ``starting_after`` is the id of the last one seen."""
-    params: dict = {"limit": limit + 1, "type": type, "status": status, "after": starting_after}
+    params: dict = {"limit": limit + 1, "type": type, "status": status, "after": starting_after, "client": client_id}
     conditions = []
     if type is not None:
         conditions.append("type = :type")
@@ -149,9 +174,9 @@ def transactions_json(
     if starting_after is not None:
         conditions.append("seq < (SELECT seq FROM transactions WHERE id = :after)")
     if user_id is None:
-        sides = [SIDE.format(conditions=" AND ".join(conditions) or "true")]
+        sides = [SIDE.format(conditions=" AND ".join(["client_id = :client", *conditions]))]
     else:
-        params["wallet"] = db.execute(WALLET_ID, {"user_id": valid_user_id(user_id)}).scalar()
+        params["wallet"] = db.execute(WALLET_ID, {"user_id": valid_user_id(user_id), "client": client_id}).scalar()
         if params["wallet"] is None:
             raise WalletNotFound(user_id)
         sides = [
@@ -163,10 +188,10 @@ def transactions_json(
 
 
 def wallet_statement(
-    session: Session, user_id: str, *, limit: int = 20, starting_after: int | None = None
+    session: Session, client_id: str, user_id: str, *, limit: int = 20, starting_after: int | None = None
 ) -> Page[Entry]:
-    """A wallet's entries newest first, each with the balance it left; cursor is an entry id."""
-    wallet = get_wallet(session, user_id)
+    """A client's wallet's entries newest first, each with the balance it left; cursor is an entry id."""
+    wallet = get_wallet(session, client_id, user_id)
     query = select(Entry).where(Entry.wallet_id == wallet.id)
     if starting_after is not None:
         query = query.where(Entry.id < starting_after)

@@ -1,20 +1,22 @@
 """Fixtures every test folder shares: a real PostgreSQL database built by Alembic migrations.
 
-The test database is dropped and rebuilt once per run (never ``create_all``); between tests the
-tables are truncated and the opening-balance migration's SQL is replayed, so each test starts
-from the state a fresh ``alembic upgrade head`` leaves.
+The test database is dropped and rebuilt once per run (never ``create_all``), and the tests' own
+client and API key are added to it. That state is copied aside (schema ``pristine``); between
+tests every table is emptied and refilled from the copy, so each test starts from what a fresh
+``alembic upgrade head`` leaves, plus the tests' key.
 """
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from devtools.databases import fresh_database
+from ledger.clients import issue_key
 from ledger.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,16 +26,12 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # the worker processes it starts) at the test database and broker before anything imports it.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
+# The client the tests act as, through the API (with ``api_key``) and through the ledger directly.
+TEST_CLIENT = "tests"
+# Its key's limit: never reached by a test that is not about rate limits.
+UNLIMITED = "999999999/second"
 
 pytest_plugins = ["tests.fixtures.services"]
-
-
-def _opening_sql() -> str:
-    path = ROOT / "migrations" / "versions" / "0002_opening_balances.py"
-    spec = importlib.util.spec_from_file_location("opening_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.OPENING
 
 
 @pytest.fixture(scope="session")
@@ -54,25 +52,64 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-@pytest.fixture
-def clean_db(engine: Engine) -> Engine:
-    """Empty every table, then replay the opening balances, as a fresh migration leaves them.
+@pytest.fixture(scope="session")
+def api_key(engine: Engine, session_factory: sessionmaker[Session]) -> str:
+    """The key of client ``tests``: every scope, no practical rate limit. Part of the pristine copy."""
+    with session_factory() as session:
+        issued = issue_key(session, TEST_CLIENT, rate_limit=UNLIMITED)
+        session.commit()
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS pristine CASCADE; CREATE SCHEMA pristine"))
+        for table in _tables(conn):
+            conn.execute(text(f"CREATE TABLE pristine.{table} AS TABLE public.{table}"))
+    return issued.key
 
-    The ledger's rules refuse to truncate its record (entries, transactions, wallets): the wipe runs
-    as a replication session, which fires no ordinary triggers. Nothing but this fixture does so.
+
+@pytest.fixture
+def clean_db(engine: Engine, api_key: str) -> Engine:
+    """Every table as the pristine copy has it: the migrations' rows and the tests' key, no more.
+
+    The ledger's rules refuse to truncate its record (entries, transactions, wallets): the refill
+    runs as a replication session, which fires no ordinary triggers. Nothing but this fixture does so.
     """
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        tables = conn.execute(
-            text(
-                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        tables = _tables(conn)
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # Tables a test made (the bench's baseline) are emptied, not refilled: the copy has none of them.
+        for table in set(tables) & set(_tables(conn, "pristine")):
+            conn.execute(text(f"INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM pristine.{table}"))
+        # Identities continue from the copy's highest value, as they would after the migrations.
+        for sequence, table, column in conn.execute(text(SEQUENCES)):
+            conn.execute(
+                text(f"SELECT setval(:sequence, max({column}), true) FROM public.{table} HAVING count(*) > 0"),
+                {"sequence": sequence},
             )
-        ).scalar_one()
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         conn.execute(text("SET LOCAL session_replication_role = origin"))
-        conn.exec_driver_sql(_opening_sql())
     return engine
+
+
+# Each identity or serial column of a public table, with its sequence.
+SEQUENCES = """
+SELECT sequence.oid::regclass::text, quote_ident(owner.relname), quote_ident(a.attname)
+FROM pg_depend d
+JOIN pg_class sequence ON sequence.oid = d.objid AND sequence.relkind = 'S'
+JOIN pg_class owner ON owner.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = owner.relnamespace AND n.nspname = 'public'
+JOIN pg_attribute a ON a.attrelid = owner.oid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+"""
+
+
+def _tables(conn: Connection, schema: str = "public") -> list[str]:
+    query = "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = :schema AND tablename <> 'alembic_version'"
+    return list(conn.execute(text(query + " ORDER BY tablename"), {"schema": schema}).scalars())
+
+
+def with_key(client: FlaskClient, key: str) -> FlaskClient:
+    """``client``, sending ``key`` with every request."""
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
 
 
 @pytest.fixture

@@ -27,11 +27,16 @@ def new_secret() -> str:
 
 
 def register_endpoint(
-    session: Session, url: str, events: list[str] | None = None, description: str | None = None
+    session: Session, client_id: str, url: str, events: list[str] | None = None, description: str | None = None
 ) -> WebhookEndpoint:
-    """Subscribe ``url`` to ``events`` (all of them by default) with a secret of its own."""
+    """Subscribe ``url`` to ``events`` (all of them by default) of the client's transactions, with a
+    secret of its own."""
     endpoint = WebhookEndpoint(
-        url=url, secret=new_secret(), events=sorted(set(events or EventType)), description=description
+        client_id=client_id,
+        url=url,
+        secret=new_secret(),
+        events=sorted(set(events or EventType)),
+        description=description,
     )
     session.add(endpoint)
     session.flush()
@@ -39,28 +44,31 @@ def register_endpoint(
     return endpoint
 
 
-def get_endpoint(session: Session, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+def get_endpoint(session: Session, client_id: str, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The client's endpoint; another client's is not found, like one that does not exist."""
     endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
+    if endpoint is None or endpoint.client_id != client_id:
         raise EndpointNotFound(endpoint_id)
     return endpoint
 
 
-def list_endpoints(session: Session) -> list[WebhookEndpoint]:
-    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
+def list_endpoints(session: Session, client_id: str) -> list[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.client_id == client_id)
+    return list(session.scalars(query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
 
 
-def delete_endpoint(session: Session, endpoint_id: uuid.UUID) -> None:
+def delete_endpoint(session: Session, client_id: str, endpoint_id: uuid.UUID) -> None:
     """Unsubscribe: its pending events and its log go with it (ON DELETE CASCADE)."""
-    if session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)).rowcount == 0:
+    query = delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.client_id == client_id)
+    if session.execute(query).rowcount == 0:
         raise EndpointNotFound(endpoint_id)
 
 
 def list_deliveries(
-    session: Session, endpoint_id: uuid.UUID, *, limit: int = 20, starting_after: int | None = None
+    session: Session, client_id: str, endpoint_id: uuid.UUID, *, limit: int = 20, starting_after: int | None = None
 ) -> Page[WebhookAttempt]:
     """An endpoint's delivery attempts newest first; the cursor is the last attempt id seen."""
-    get_endpoint(session, endpoint_id)
+    get_endpoint(session, client_id, endpoint_id)
     query = select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint_id)
     if starting_after is not None:
         query = query.where(WebhookAttempt.id < starting_after)

@@ -13,8 +13,9 @@ from ledger.decisions import Decision
 
 # One statement per batch, whatever it holds. The callback side probes the partial index
 # transactions_callback (rows with a callback_url only), so a batch without callbacks costs a few
-# lookups in a near-empty index; the endpoint side scans webhook_endpoints, an empty table until
-# someone registers one. The event type comes from the status the batch has just written.
+# lookups in a near-empty index; the endpoint side starts from webhook_endpoints, an empty table
+# until someone registers one, and an endpoint hears only of its own client's transactions. The
+# event type comes from the status the batch has just written.
 # Prepared once per connection, like the engine's own statements (ledger.db.Prepared).
 INSERT_EVENTS = Prepared(
     "webhooks_record_events",
@@ -28,6 +29,7 @@ INSERT_EVENTS = Prepared(
     SELECT d.id, 'transaction.' || d.status, e.id, e.url
     FROM webhook_endpoints e
     JOIN unnest($1, $2) AS d(id, status) ON 'transaction.' || d.status = ANY(e.events)
+    JOIN transactions t ON t.id = d.id AND t.client_id = e.client_id
     WHERE e.status = 'active'
     """,
 )

@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
-from ledger.queries import transaction_json
+from ledger.queries import event_transaction_json
 from webhooks.models import WebhookMessage, webhook_id
 
 
 def event_payload(session: Session, message: WebhookMessage) -> dict:
     """The body of an event: the transaction exactly as ``GET /transactions/{id}`` shows it."""
-    data = json.loads(transaction_json(session, message.transaction_id))
+    data = json.loads(event_transaction_json(session, message.transaction_id))
     # The event happened when the transaction was decided: the same instant on every retry.
     return {"type": message.event_type, "timestamp": data["decided_at"], "data": data}
 

@@ -124,6 +124,16 @@ class Wakeups:
         with self._producers.acquire(block=True, timeout=self.publish_timeout) as producer:
             celery_app.send_task(task_name, args=args, queue=queue, producer=producer, retry=False)
 
+    def close(self) -> None:
+        """Close this process's Redis client and broker connections (a process, or an app, that is done)."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return
+            self._producers.force_close_all()
+            self._producers.connections.force_close_all()
+            self._client.close()
+            self._pid = None
+
     def _redis(self) -> redis.Redis:
         self._open()
         return self._client

@@ -21,6 +21,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
+from api.extensions.auth import requires
 from api.extensions.problems import (
     PROBLEM_CONTENT_TYPE,
     Problem,
@@ -31,6 +32,7 @@ from api.extensions.problems import (
     problem_response,
 )
 from api.extensions.storable import may_hold_unstorable_text, unstorable_text
+from ledger.enums import Scope
 from ledger.errors import LedgerError
 
 # Stable codes for the HTTP errors raised by Flask and Werkzeug themselves.
@@ -40,6 +42,15 @@ HTTP_ERROR_CODES = {
     405: "method_not_allowed",
     413: "body_too_large",
     415: "unsupported_media_type",
+}
+
+
+# The OpenAPI security scheme of every route that needs a key: Swagger UI's Authorize button.
+BEARER_SCHEME = "apiKey"
+BEARER_SECURITY = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key (wk_...) from `make api-key`: Authorization: Bearer <key>. See docs/api.md.",
 }
 
 
@@ -109,6 +120,19 @@ class Blueprint(flask_smorest.Blueprint):
         """As flask-smorest's, but a schema class is instantiated once, here: given a class, webargs
         builds a new instance for every request (a fifth of a money route's CPU)."""
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
+    def requires(self, scope: Scope) -> Callable[[Callable], Callable]:
+        """This route needs an API key with ``scope`` (``api.extensions.auth`` checks it, the
+        limiter counts it); documented as bearer security with its 401, 403 and 429 answers."""
+
+        def decorator(view: Callable) -> Callable:
+            view = requires(scope)(view)
+            view = self.doc(security=[{BEARER_SCHEME: []}])(view)
+            view = self.problem(401, "missing_api_key, invalid_api_key: no live API key; see WWW-Authenticate")(view)
+            view = self.problem(403, f"insufficient_scope: the key does not have {scope}")(view)
+            return self.problem(429, "rate_limited: over the key's rate limit (Retry-After says when to retry)")(view)
+
+        return decorator
 
     def problem(self, status: int, description: str) -> Callable[[Callable], Callable]:
         """Document an error answer of one route: problem+json, and when this route gives it.

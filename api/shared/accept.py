@@ -8,6 +8,7 @@ sent is the sweeper's to resend, never an error for the client (``wake`` never r
 
 from flask import current_app
 
+from api.extensions.auth import client_id
 from api.extensions.database import db_connection
 from api.extensions.wakeups import wakeups
 from ledger.accept import Accepted, TransactionRequest, record_transactions
@@ -15,7 +16,7 @@ from ledger.enums import TransactionStatus
 
 
 def accept(requests: list[TransactionRequest]) -> list[Accepted]:
-    """Accept ``requests`` in one call and one commit; the ledger's errors propagate as they are."""
-    accepted = record_transactions(db_connection(), requests, current_app.config["PARTITIONS"])
+    """Accept the calling client's ``requests`` in one call and one commit; the ledger's errors propagate."""
+    accepted = record_transactions(db_connection(), client_id(), requests, current_app.config["PARTITIONS"])
     wakeups().wake({a.partition for a in accepted if a.status == TransactionStatus.QUEUED})
     return accepted

@@ -15,6 +15,7 @@ import uuid
 from flask import Flask, current_app
 from sqlalchemy import Connection, text
 
+from api.extensions.auth import client_id
 from ledger.enums import TransactionStatus
 from ledger.queries import transaction_json
 
@@ -75,4 +76,4 @@ def wait_until_decided(db: Connection, transaction_id: uuid.UUID, seconds: float
             return None
         time.sleep(min(pause, remaining))
         pause = min(pause * 1.5, MAX_PAUSE_SECONDS)
-    return transaction_json(db, transaction_id)
+    return transaction_json(db, client_id(), transaction_id)

@@ -4,6 +4,7 @@ and one page of transactions, for ``GET /transactions`` and a wallet's own lists
 
 from marshmallow import fields, validate
 
+from api.extensions.auth import client_id
 from api.extensions.database import db_connection
 from api.extensions.problems import Problem
 from api.extensions.responses import json_array
@@ -54,16 +55,17 @@ class TransactionPageQuerySchema(PageQuerySchema):
 
 
 def transaction_page(query: dict, user_id: str | None = None) -> str:
-    """One page of transactions as the JSON members ``"transactions":[...],"has_more":...``.
+    """One page of the calling client's transactions as the JSON members ``"transactions":[...],"has_more":...``.
 
     An unknown cursor is a 400, not an empty page.
     """
-    db = db_connection()
+    db, client = db_connection(), client_id()
     starting_after = query.get("starting_after")
-    if starting_after is not None and not transaction_exists(db, starting_after):
+    if starting_after is not None and not transaction_exists(db, client, starting_after):
         raise Problem(400, "invalid_cursor", f"starting_after: no transaction with id {starting_after}")
     page = transactions_json(
         db,
+        client,
         user_id=user_id,
         type=query.get("type"),
         status=query.get("status"),

@@ -336,7 +336,6 @@ DROP TRIGGER wallets_kept ON wallets;
 DROP TRIGGER transactions_not_truncated ON transactions;
 DROP TRIGGER transactions_kept ON transactions;
 DROP TRIGGER transactions_decided_final ON transactions;
-DROP FUNCTION refuse();
 DROP TRIGGER transactions_queue_decided ON transactions;
 DROP FUNCTION transactions_updated();
 DROP TRIGGER transactions_queue_inserted ON transactions;
@@ -344,6 +343,7 @@ DROP FUNCTION transactions_inserted();
 ALTER TABLE transactions RESET (fillfactor);
 CREATE INDEX transactions_queued ON transactions (partition, seq) WHERE status = 'queued';
 DROP TABLE transaction_queue;
+DROP FUNCTION refuse();
 ALTER TABLE transactions ALTER COLUMN currency TYPE char(3), ALTER COLUMN idempotency_key TYPE text,
     ADD CONSTRAINT transactions_currency_iso CHECK (currency ~ '^[A-Z]{3}$'),
     ADD CONSTRAINT transactions_idempotency_key_length CHECK (char_length(idempotency_key) BETWEEN 1 AND 255);

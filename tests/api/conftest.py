@@ -7,20 +7,37 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from api import create_app
+from api import close_app, create_app
+from ledger.clients import issue_key
+from tests.conftest import with_key
 
 
 @pytest.fixture
 def app(clean_db: Engine, clean_redis, database_url: str) -> Iterator[Flask]:
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True})
     yield app
-    app.extensions["database"].dispose()
+    close_app(app)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, api_key: str) -> FlaskClient:
+    """A test client that sends the tests' API key with every request."""
+    return with_key(app.test_client(), api_key)
+
+
+@pytest.fixture
+def make_key(session_factory: sessionmaker[Session]) -> Callable[..., str]:
+    """``make_key("acme", scopes=[...], rate_limit="5/minute")``: a new key of that client (made if new)."""
+
+    def make(client: str, scopes: list[str] | None = None, rate_limit: str | None = None) -> str:
+        with session_factory() as session:
+            key = issue_key(session, client, scopes, rate_limit).key
+            session.commit()
+        return key
+
+    return make
 
 
 @pytest.fixture

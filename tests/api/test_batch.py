@@ -162,12 +162,17 @@ def test_a_batch_costs_a_few_statements_not_one_per_item(app, client, engine) ->
     users = [f"user-{i:03d}" for i in range(100)]
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO wallets (user_id, acnt_type) SELECT unnest(CAST(:u AS text[])), 'user'"), {"u": users}
+            text(
+                "INSERT INTO wallets (client_id, user_id, acnt_type) SELECT 'tests', unnest(CAST(:u AS text[])), 'user'"
+            ),
+            {"u": users},
         )
     items = [
         {"type": "transfer", "from_user_id": payer, "to_user_id": payee, "amount": 1}
         for payer, payee in zip(users, users[1:] + users[:1], strict=True)
     ]
+    # The key is checked once, then cached (api.extensions.auth): warm the cache first.
+    assert client.get("/wallets/user-000").status_code == 200
     statements = []
     record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
     database = app.extensions["database"]

@@ -5,10 +5,11 @@ import json
 import pytest
 from flask import Flask
 
-from api import create_app
+from api import close_app, create_app
 from api.extensions.problems import status_of
 from ledger.errors import LedgerError
 from tests.api.problems import assert_problem
+from tests.conftest import with_key
 
 # Nothing listens here: the database is down, as far as the app can tell.
 UNREACHABLE_DATABASE = "postgresql+psycopg2://postgres@127.0.0.1:1/wallet"
@@ -113,7 +114,7 @@ def test_empty_json_body_names_the_missing_fields(client) -> None:
 def app_without_database(clean_redis) -> Flask:
     app = create_app({"DATABASE_URL": UNREACHABLE_DATABASE, "TESTING": True})
     yield app
-    app.extensions["database"].dispose()
+    close_app(app)
 
 
 @pytest.mark.parametrize(
@@ -127,8 +128,8 @@ def app_without_database(clean_redis) -> Flask:
         ("get", "/transactions", None),
     ],
 )
-def test_database_down_is_503_with_retry_after(app_without_database, method, path, body) -> None:
-    response = getattr(app_without_database.test_client(), method)(path, json=body)
+def test_database_down_is_503_with_retry_after(app_without_database, api_key, method, path, body) -> None:
+    response = getattr(with_key(app_without_database.test_client(), api_key), method)(path, json=body)
     assert_problem(response, 503, "database_unavailable")
     assert int(response.headers["Retry-After"]) > 0
     text = response.get_data(as_text=True).lower()
@@ -143,7 +144,7 @@ def test_unexpected_error_is_a_500_that_tells_nothing(clean_db, database_url, ca
 
     app.add_url_rule("/broken", view_func=broken)
     response = app.test_client().get("/broken")
-    app.extensions["database"].dispose()
+    close_app(app)
     problem = assert_problem(response, 500, "internal_error")
     assert "secret" not in json.dumps(problem) and "RuntimeError" not in json.dumps(problem)
     assert "secret internals" in caplog.text
@@ -170,6 +171,6 @@ def test_an_unmapped_domain_error_is_a_logged_500_not_a_silent_400(clean_db, dat
 
     app.add_url_rule("/unmapped", view_func=raises)
     response = app.test_client().get("/unmapped")
-    app.extensions["database"].dispose()
+    close_app(app)
     assert_problem(response, 500, "internal_error")
     assert "a new error nobody mapped" in caplog.text

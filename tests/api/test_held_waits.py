@@ -13,12 +13,12 @@ WAIT_SECONDS = 6
 def test_held_waits_leave_threads_for_health_checks(api_server) -> None:
     # No worker runs: the transaction stays queued, so every wait would last WAIT_SECONDS.
     api = api_server(API_THREADS=str(THREADS))
-    requests.post(f"{api.url}/users", json={"user_id": "alice", "acnt_type": "user"}, timeout=10).raise_for_status()
-    deposit = requests.post(f"{api.url}/wallets/deposit", json={"user_id": "alice", "amount": 1}, timeout=10)
+    api.http.post(f"{api.url}/users", json={"user_id": "alice", "acnt_type": "user"}, timeout=10).raise_for_status()
+    deposit = api.http.post(f"{api.url}/wallets/deposit", json={"user_id": "alice", "amount": 1}, timeout=10)
     location = f"{api.url}{deposit.headers['Location']}"
 
     def wait() -> requests.Response:
-        return requests.get(location, headers={"Prefer": f"wait={WAIT_SECONDS}"}, timeout=60)
+        return requests.get(location, headers={"Prefer": f"wait={WAIT_SECONDS}", **api.http.headers}, timeout=60)
 
     with ThreadPoolExecutor(WAITS) as pool:
         waits = [pool.submit(wait) for _ in range(WAITS)]

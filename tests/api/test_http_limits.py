@@ -19,7 +19,7 @@ SPACES = b" " * (64 * 1024)
 def api(api_server):
     server = api_server()
     for user_id in ("alice", "bob"):
-        requests.post(f"{server.url}/users", json={"user_id": user_id, "acnt_type": "user"}, timeout=10)
+        server.http.post(f"{server.url}/users", json={"user_id": user_id, "acnt_type": "user"}, timeout=10)
     return server
 
 
@@ -45,7 +45,7 @@ BATCH = {"transactions": [{"type": "transfer", **TRANSFER}]}
     [("/wallets/transfer", TRANSFER, 10 * 1024 * 1024), ("/transactions/batch", BATCH, 3 * 1024 * 1024)],
 )
 def test_chunked_body_over_the_limit_is_413(api, count, path, body, padding) -> None:
-    response = requests.post(
+    response = api.http.post(
         f"{api.url}{path}", data=chunked(body, padding), headers={"Content-Type": "application/json"}, timeout=60
     )
     assert_problem(response, 413, "body_too_large")
@@ -57,7 +57,7 @@ def test_chunked_body_over_the_limit_is_413(api, count, path, body, padding) -> 
     [("/wallets/transfer", TRANSFER, 0), ("/transactions/batch", BATCH, 1024 * 1024)],
 )
 def test_chunked_body_within_the_limit_is_read_whole(api, count, path, body, padding) -> None:
-    response = requests.post(
+    response = api.http.post(
         f"{api.url}{path}", data=chunked(body, padding), headers={"Content-Type": "application/json"}, timeout=60
     )
     assert response.status_code == 202, response.text[:500]
@@ -73,7 +73,8 @@ class RawAnswer:
 
 def send_raw(api, request_line: bytes, headers: list[bytes], body: bytes = b"") -> RawAnswer:
     """One request written byte for byte (an HTTP client library would refuse to send these)."""
-    lines = [request_line, b"Host: 127.0.0.1", *headers, b"Content-Length: %d" % len(body), b"Connection: close"]
+    lines = [request_line, b"Host: 127.0.0.1", api.authorization, *headers]
+    lines += [b"Content-Length: %d" % len(body), b"Connection: close"]
     with socket.create_connection((api.host, api.port), timeout=30) as sock:
         sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         answer = b""

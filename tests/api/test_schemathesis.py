@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from api import create_app
+from api import close_app, create_app
 from api.resources.movements.schemas import METADATA_MAX_BYTES, METADATA_MAX_DEPTH, deeper_than
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
@@ -65,7 +65,7 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=config)
 @pytest.fixture(scope="module", autouse=True)
 def _close_the_app_engine():
     yield
-    app.extensions["database"].dispose()
+    close_app(app)
 
 
 def _metadata_too_large(movement: Any) -> bool:

@@ -9,6 +9,7 @@ import settings
 from ledger.partitions import partition_of
 from ledger.queries import transaction_json
 from tests.api.problems import assert_problem
+from tests.conftest import TEST_CLIENT, with_key
 from workers.wakeups import Wakeups, wake_key
 
 
@@ -68,9 +69,9 @@ def test_the_payers_partition_is_woken_after_the_commit(client, alice, clean_red
     assert clean_redis.exists(wake_key(partition_of("alice", settings.PARTITIONS)))
 
 
-def test_broker_down_is_not_the_clients_problem(app, alice, count) -> None:
+def test_broker_down_is_not_the_clients_problem(app, client, alice, count) -> None:
     app.extensions["wakeups"] = Wakeups("redis://127.0.0.1:1/0", publish_timeout=0.5, ttl=30)
-    response = app.test_client().post("/wallets/deposit", json={"user_id": "alice", "amount": 1})
+    response = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 1})
     assert response.status_code == 202
     assert count("transactions") == 1
 
@@ -118,13 +119,13 @@ def test_without_a_key_nothing_is_deduplicated(client, alice, count) -> None:
     assert count("transactions") == 2
 
 
-def test_concurrent_duplicates_make_one_transaction(app, alice, count) -> None:
+def test_concurrent_duplicates_make_one_transaction(app, api_key, alice, count) -> None:
     clients = 16
     start = threading.Barrier(clients)
     answers = [None] * clients
 
     def send(index: int) -> None:
-        client = app.test_client()
+        client = with_key(app.test_client(), api_key)
         start.wait()
         answers[index] = client.post(
             "/wallets/transfer",
@@ -187,6 +188,6 @@ def test_without_prefer_no_preference_is_applied(client, alice) -> None:
 def test_representation_is_json_ready(session_factory, client, alice) -> None:
     transaction_id = client.post("/wallets/deposit", json={"user_id": "alice", "amount": 1}).get_json()["id"]
     with session_factory() as session:
-        body = json.loads(transaction_json(session, transaction_id))
+        body = json.loads(transaction_json(session, TEST_CLIENT, transaction_id))
     assert isinstance(body["id"], str)
     assert body == client.get(f"/transactions/{transaction_id}").get_json()

@@ -66,6 +66,7 @@ def smoke_config(
         seconds=10,
         wallets=WALLETS,
         transactions=PER_WORKLOAD,
+        auth_requests=100,
         pgbench_scale=1,
         pgbench_clients=2,
         pgbench_threads=1,
@@ -84,6 +85,9 @@ def test_bench_applies_every_transaction_and_reports_every_field(smoke_config: B
     assert {"cores", "memory_mb", "python", "postgres"} <= set(document["machine"])
     assert document["pgbench_tps"] > 0
     assert list(document["workloads"]) == list(ALL_WORKLOADS)
+    # Every request authenticated (no 401 among the http_errors below), and the price of it measured.
+    assert document["auth"]["requests"] == 100
+    assert {"api_ms_per_request", "redis_ms_per_request", "postgres_ms_per_request"} <= set(document["auth"])
     reads = document["workloads"].pop("reads")
     assert set(reads) == READS
     for name, read in reads.items():

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from devtools.devenv import environment, read, write_once
+from devtools.devenv import ensure_api_key, environment, read, write_once
+from ledger.clients import find_key, revoke_key
+from ledger.enums import Scope
 
 
 def test_exported_variables_win_over_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,3 +29,22 @@ def test_secrets_are_generated_once(tmp_path: Path) -> None:
     assert read(path) == first
     assert first["WEBHOOK_SECRET"].startswith("whsec_")
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_the_development_key_is_made_once_and_again_when_the_database_forgets_it(tmp_path: Path, session) -> None:
+    path = tmp_path / "env"
+    write_once(path)
+    secrets_before = read(path)
+
+    assert ensure_api_key(path, session) is True
+    key = read(path)["WALLET_API_KEY"]
+    found = find_key(session, key)
+    assert found is not None and found.client_id == "dev" and set(found.scopes) == set(Scope)
+    assert ensure_api_key(path, session) is False
+    assert read(path)["WALLET_API_KEY"] == key
+
+    revoke_key(session, key[:11])
+    session.commit()
+    assert ensure_api_key(path, session) is True
+    assert read(path)["WALLET_API_KEY"] != key
+    assert {k: v for k, v in read(path).items() if k != "WALLET_API_KEY"} == secrets_before

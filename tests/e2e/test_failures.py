@@ -15,9 +15,9 @@ LAST_BURST = 200
 
 
 @pytest.fixture
-def storm(ledger_workers, beat) -> Storm:
+def storm(ledger_workers, beat, api_key) -> Storm:
     """A storm with the sweeper running every second, as a deployment runs beat."""
-    storm = Storm(create_app())
+    storm = Storm(create_app(), api_key)
     storm.open_wallets()
     return storm
 

@@ -16,8 +16,8 @@ DRAIN = "workers.tasks.drain"
 
 
 @pytest.fixture
-def storm(ledger_workers, wait_until_drained) -> Storm:
-    storm = Storm(create_app())
+def storm(ledger_workers, wait_until_drained, api_key) -> Storm:
+    storm = Storm(create_app(), api_key)
     storm.open_wallets()
     wait_until_drained(timeout=60)
     return storm

@@ -9,8 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from api import create_app
+from api import close_app, create_app
 from ledger.invariants import verify
+from tests.conftest import with_key
 
 DEPOSIT_FLOAT = 999_999_999_999
 # Long enough for a worker to decide a transaction on a loaded machine; a decided one returns at once.
@@ -18,10 +19,10 @@ WAIT = {"Prefer": "wait=20"}
 
 
 @pytest.fixture
-def client(ledger_workers, database_url: str) -> Iterator[FlaskClient]:
+def client(ledger_workers, database_url: str, api_key: str) -> Iterator[FlaskClient]:
     app = create_app({"DATABASE_URL": database_url})
-    yield app.test_client()
-    app.extensions["database"].dispose()
+    yield with_key(app.test_client(), api_key)
+    close_app(app)
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from flask import Flask
 from sqlalchemy import Engine, text
 
+from tests.conftest import with_key
+
 DEPOSIT_PROVIDER = "deposit-provider-master"
 WITHDRAW_PROVIDER = "withdraw-provider-master"
 OPENING_DEPOSIT = 50_000
@@ -41,8 +43,8 @@ class Sent:
 class Storm:
     """``wallets`` user wallets, one of them hot (in most transfers), hammered by ``threads`` clients."""
 
-    def __init__(self, app: Flask, wallets: int = 50, seed: int = 2026) -> None:
-        self.app = app
+    def __init__(self, app: Flask, api_key: str, wallets: int = 50, seed: int = 2026) -> None:
+        self.app, self.api_key = app, api_key
         self.users = [f"storm-{i:02d}" for i in range(wallets)]
         self.hot = self.users[0]
         self.seed = seed
@@ -50,7 +52,7 @@ class Storm:
 
     def open_wallets(self) -> None:
         """Create every wallet and fund it with one deposit: ``2 * wallets`` requests."""
-        client = self.app.test_client()
+        client = with_key(self.app.test_client(), self.api_key)
         for user in self.users:
             response = client.post("/users", json={"user_id": user, "acnt_type": "user"})
             assert response.status_code == 201, response.get_data(as_text=True)
@@ -67,7 +69,7 @@ class Storm:
 
         def client_thread(number: int) -> None:
             rng = random.Random(self.seed * 100 + number)
-            client = self.app.test_client()
+            client = with_key(self.app.test_client(), self.api_key)
             try:
                 for _ in range(per_thread):
                     self._send_random(client, rng)

@@ -9,14 +9,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.accept import TransactionRequest, create_wallet, record_transactions
 from ledger.opening import open_balance
 from ledger.posting import DrainResult, drain_partitions
+from tests.conftest import TEST_CLIENT
 
 
 @pytest.fixture
 def make_wallet(session: Session) -> Callable[..., str]:
     def make(user_id: str, balance: int = 0, *, status: str = "active", currency: str = "USD") -> str:
-        create_wallet(session, user_id, "user", currency)
+        create_wallet(session, TEST_CLIENT, user_id, "user", currency)
         if balance:
-            open_balance(session, user_id, balance)
+            open_balance(session, TEST_CLIENT, user_id, balance)
         if status != "active":
             session.execute(text("UPDATE wallets SET status = :s WHERE user_id = :u"), {"s": status, "u": user_id})
         session.commit()
@@ -30,7 +31,7 @@ def queue(session: Session) -> Callable[..., list]:
     """Record requests (partition count 1, so every row lands in partition 0) and commit."""
 
     def record(*requests: TransactionRequest, partitions: int = 1) -> list:
-        accepted = record_transactions(session, list(requests), partitions)
+        accepted = record_transactions(session, TEST_CLIENT, list(requests), partitions)
         session.commit()
         return [a.id for a in accepted]
 

@@ -13,6 +13,7 @@ from ledger.db import make_engine, make_session_factory
 from ledger.invariants import verify
 from ledger.partitions import partition_of
 from ledger.posting import drain_partitions
+from tests.conftest import TEST_CLIENT
 
 PARTITIONS = 2
 
@@ -34,7 +35,7 @@ def _run_two(database_url: str, partitions: tuple[int, int], batch_size: int) ->
 def _funded_wallets(session: Session, queue, drain, count: int, amount: int) -> list[str]:
     users = [f"u{i:03d}" for i in range(count)]
     for user in users:
-        create_wallet(session, user, "user")
+        create_wallet(session, TEST_CLIENT, user, "user")
     session.commit()
     queue(*(Req("deposit", "deposit-provider-master", u, amount) for u in users), partitions=PARTITIONS)
     for partition in range(PARTITIONS):

@@ -12,6 +12,7 @@ from ledger.accept import create_wallet, record_transactions
 from ledger.invariants import verify
 from ledger.opening import open_balance
 from ledger.posting import drain_partitions
+from tests.conftest import TEST_CLIENT
 
 WALLETS = st.lists(
     st.tuples(st.integers(0, 500), st.sampled_from(["active", "active", "inactive"]), st.sampled_from(["USD", "EUR"])),
@@ -45,14 +46,14 @@ def test_engine_matches_model(
     prefix = uuid.uuid4().hex[:8]
     names = [f"{prefix}-{i}" for i in range(len(wallets))]
     for name, (opening, _, currency) in zip(names, wallets, strict=True):
-        create_wallet(session, name, "user", currency)
+        create_wallet(session, TEST_CLIENT, name, "user", currency)
         if opening:
-            open_balance(session, name, opening)
+            open_balance(session, TEST_CLIENT, name, opening)
     for name, (_, status, _) in zip(names, wallets, strict=True):
         session.execute(text("UPDATE wallets SET status = :s WHERE user_id = :u"), {"s": status, "u": name})
     ops = [(a % len(names), b % len(names), amount) for a, b, amount in ops if a % len(names) != b % len(names)]
     requests = [Req("transfer", names[a], names[b], amount, currency=wallets[a][2]) for a, b, amount in ops]
-    accepted = record_transactions(session, requests, partitions=1) if requests else []
+    accepted = record_transactions(session, TEST_CLIENT, requests, partitions=1) if requests else []
     session.commit()
 
     drain_partitions(session_factory, [0], batch_size=batch_size, max_seconds=60)

@@ -119,8 +119,9 @@ def test_balanced_entries_on_the_wrong_wallet_are_caught_by_verify(session: Sess
     ids = dict(session.execute(text("SELECT user_id, id FROM wallets")).all())
     session.execute(
         text(
-            "WITH t AS (INSERT INTO transactions (type, status, amount, currency, debit_wallet_id,"
-            " credit_wallet_id, partition, decided_at) VALUES ('transfer', 'applied', 10, 'USD', :a, :b, 0, now())"
+            "WITH t AS (INSERT INTO transactions (client_id, type, status, amount, currency, debit_wallet_id,"
+            " credit_wallet_id, partition, decided_at)"
+            " VALUES ('tests', 'transfer', 'applied', 10, 'USD', :a, :b, 0, now())"
             " RETURNING id)"
             " INSERT INTO entries (transaction_id, wallet_id, amount, balance_after)"
             " SELECT id, :a, -10, 90 FROM t UNION ALL SELECT id, :c, 10, 10 FROM t"

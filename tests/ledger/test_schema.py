@@ -47,8 +47,8 @@ def test_transaction_rules(clean_db: Engine, column: str, value: str, constraint
         values["decided_at"] = "now()"
     message = _refused(
         clean_db,
-        f"INSERT INTO transactions ({', '.join(values)}, debit_wallet_id, credit_wallet_id, partition)"
-        f" VALUES ({', '.join(values.values())}, 2, 3, 0)",
+        f"INSERT INTO transactions ({', '.join(values)}, client_id, debit_wallet_id, credit_wallet_id, partition)"
+        f" VALUES ({', '.join(values.values())}, 'tests', 2, 3, 0)",
     )
     assert constraint in message
 
@@ -62,7 +62,9 @@ def test_transaction_rules(clean_db: Engine, column: str, value: str, constraint
     ],
 )
 def test_wallet_rules(clean_db: Engine, columns: str, constraint: str) -> None:
-    assert constraint in _refused(clean_db, f"INSERT INTO wallets (user_id, acnt_type) VALUES ({columns})")
+    assert constraint in _refused(
+        clean_db, f"INSERT INTO wallets (client_id, user_id, acnt_type) VALUES ('tests', {columns})"
+    )
 
 
 ENTRY = "INSERT INTO entries (transaction_id, wallet_id, amount, balance_after) "
@@ -142,8 +144,8 @@ def test_the_queue_follows_the_transactions(clean_db: Engine) -> None:
     with clean_db.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO transactions (type, amount, currency, debit_wallet_id, credit_wallet_id, partition)"
-                " VALUES ('withdraw', 5, 'USD', 2, 3, 7)"
+                "INSERT INTO transactions (client_id, type, amount, currency, debit_wallet_id, credit_wallet_id,"
+                " partition) VALUES ('tests', 'withdraw', 5, 'USD', 2, 3, 7)"
             )
         )
         queued = conn.execute(text("SELECT partition, amount FROM transaction_queue")).all()

@@ -21,10 +21,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api import create_app
+from api import close_app, create_app
 from devtools.processes import Process
 from ledger.accept import create_wallet
 from ledger.opening import open_balance
+from tests.conftest import TEST_CLIENT, with_key
 from tests.fixtures.services import HOSTNAME, START_TIMEOUT, LedgerWorkers
 from webhooks.endpoints import new_secret
 from workers import commands
@@ -201,9 +202,9 @@ def funded(session: Session) -> Callable[..., str]:
     """``funded(user_id, balance)``: a user wallet holding ``balance`` cents, committed."""
 
     def make(user_id: str, balance: int = 0) -> str:
-        create_wallet(session, user_id, "user")
+        create_wallet(session, TEST_CLIENT, user_id, "user")
         if balance:
-            open_balance(session, user_id, balance)
+            open_balance(session, TEST_CLIENT, user_id, balance)
         session.commit()
         return user_id
 
@@ -223,9 +224,9 @@ def app(clean_db: Engine, clean_redis: redis.Redis, database_url: str, webhook_s
         }
     )
     yield app
-    app.extensions["database"].dispose()
+    close_app(app)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, api_key: str) -> FlaskClient:
+    return with_key(app.test_client(), api_key)

@@ -3,8 +3,10 @@
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accept import TransactionRequest, record_transactions
+from ledger.accept import TransactionRequest, create_wallet, record_transactions
+from ledger.opening import open_balance
 from ledger.posting import apply_batch, drain_partitions
+from tests.conftest import TEST_CLIENT
 from webhooks.endpoints import register_endpoint
 from webhooks.outbox import record_events
 
@@ -12,7 +14,7 @@ CALLBACK = "http://127.0.0.1:8030/callback"
 
 
 def accept_and_drain(session: Session, session_factory: sessionmaker, *requests: TransactionRequest):
-    accepted = record_transactions(session, list(requests), partitions=1)
+    accepted = record_transactions(session, TEST_CLIENT, list(requests), partitions=1)
     session.commit()
     result = drain_partitions(session_factory, [0], batch_size=1000, max_seconds=60, on_decided=record_events)
     return [a.id for a in accepted], result
@@ -62,9 +64,9 @@ def test_callback_url_gets_one_event_per_decision_with_its_outcome(session, sess
 def test_registered_endpoints_get_the_events_they_asked_for(session, session_factory, funded):
     funded("alice", 100)
     funded("bob")
-    everything = register_endpoint(session, "http://127.0.0.1:8031/all")
-    rejections = register_endpoint(session, "http://127.0.0.1:8031/rejected", ["transaction.rejected"])
-    gone = register_endpoint(session, "http://127.0.0.1:8031/gone")
+    everything = register_endpoint(session, TEST_CLIENT, "http://127.0.0.1:8031/all")
+    rejections = register_endpoint(session, TEST_CLIENT, "http://127.0.0.1:8031/rejected", ["transaction.rejected"])
+    gone = register_endpoint(session, TEST_CLIENT, "http://127.0.0.1:8031/gone")
     session.execute(
         text("UPDATE webhook_endpoints SET status = 'disabled', disabled_at = now() WHERE id = :id"), {"id": gone.id}
     )
@@ -89,7 +91,9 @@ def test_registered_endpoints_get_the_events_they_asked_for(session, session_fac
 def test_an_event_exists_only_if_its_decision_was_committed(session, session_factory, funded):
     funded("alice", 100)
     funded("bob")
-    record_transactions(session, [TransactionRequest("transfer", "alice", "bob", 5, callback_url=CALLBACK)], 1)
+    record_transactions(
+        session, TEST_CLIENT, [TransactionRequest("transfer", "alice", "bob", 5, callback_url=CALLBACK)], 1
+    )
     session.commit()
     with session_factory() as other:
         other.begin()
@@ -98,3 +102,24 @@ def test_an_event_exists_only_if_its_decision_was_committed(session, session_fac
         other.rollback()
     assert messages(session) == []
     assert session.execute(text("SELECT status FROM transactions WHERE type = 'transfer'")).scalar_one() == "queued"
+
+
+def test_an_endpoint_hears_only_of_its_own_clients_transactions(session, session_factory, funded):
+    """Client other opens its own alice and bob; the tests' endpoint must hear nothing of them."""
+    funded("alice", 100)
+    funded("bob")
+    session.execute(text("INSERT INTO clients (id) VALUES ('other')"))
+    for user_id in ("alice", "bob"):
+        create_wallet(session, "other", user_id, "user")
+    open_balance(session, "other", "alice", 100)
+    ours = register_endpoint(session, TEST_CLIENT, "http://127.0.0.1:8031/ours")
+    theirs = register_endpoint(session, "other", "http://127.0.0.1:8031/theirs")
+    record_transactions(session, "other", [TransactionRequest("transfer", "alice", "bob", 7)], partitions=1)
+    (mine,), result = accept_and_drain(session, session_factory, TransactionRequest("transfer", "alice", "bob", 5))
+
+    assert result.events == 2
+    heard = {(endpoint, str(transaction)) for transaction, _, endpoint, _, _ in messages(session)}
+    their_transaction = session.execute(
+        text("SELECT id FROM transactions WHERE client_id = 'other' AND type = 'transfer'")
+    ).scalar_one()
+    assert heard == {(ours.id, str(mine)), (theirs.id, str(their_transaction))}

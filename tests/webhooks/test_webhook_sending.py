@@ -16,6 +16,7 @@ from standardwebhooks import Webhook
 from ledger.accept import TransactionRequest, record_transactions
 from ledger.posting import drain_partitions
 from ledger.queries import transaction_json
+from tests.conftest import TEST_CLIENT
 from webhooks.delivery import Claim, DeliveryPolicy, claim_due, deliver_message
 from webhooks.endpoints import register_endpoint
 from webhooks.outbox import record_events
@@ -41,7 +42,7 @@ def decide(session: Session, session_factory: sessionmaker, funded):
 
     def run(amount: int, **options) -> uuid.UUID:
         [accepted] = record_transactions(
-            session, [TransactionRequest("transfer", "alice", "bob", amount, **options)], 1
+            session, TEST_CLIENT, [TransactionRequest("transfer", "alice", "bob", amount, **options)], 1
         )
         session.commit()
         drain_partitions(session_factory, [0], batch_size=100, max_seconds=60, on_decided=record_events)
@@ -82,7 +83,7 @@ def test_applied_event_is_signed_and_carries_the_transaction(
     [request] = receiver.to("cb")
     payload = Webhook(webhook_secret).verify(request.body, request.headers)
     session.expire_all()
-    expected = json.loads(transaction_json(session, transaction_id))
+    expected = json.loads(transaction_json(session, TEST_CLIENT, transaction_id))
     assert payload == {"type": "transaction.applied", "timestamp": expected["decided_at"], "data": expected}
     assert request.headers["webhook-id"] == f"msg_{claimed.message_id.hex}"
     assert message_state(session) == [("delivered", 1, False)]
@@ -136,7 +137,7 @@ def test_retry_after_is_honoured(session, session_factory, decide, receiver, pol
 
 
 def test_410_disables_the_endpoint_and_drops_its_pending_events(session, session_factory, decide, receiver, policy):
-    endpoint = register_endpoint(session, receiver.url("gone"))
+    endpoint = register_endpoint(session, TEST_CLIENT, receiver.url("gone"))
     session.commit()
     decide(10)
     decide(20)

@@ -9,6 +9,7 @@ import settings
 from ledger.accept import TransactionRequest, create_wallet, record_transactions
 from ledger.invariants import verify
 from ledger.partitions import partition_of
+from tests.conftest import TEST_CLIENT
 from tests.fixtures.services import FAST_SWEEP_ENV, LedgerWorkers, wait_until_no_queued
 from workers.tasks import wakeups
 from workers.wakeups import wake_key
@@ -18,7 +19,7 @@ PROVIDER = "deposit-provider-master"
 
 def accept(session: Session, requests: list[TransactionRequest]) -> list:
     """What the API does: record, commit, then wake the partitions of the rows."""
-    accepted = record_transactions(session, requests, settings.PARTITIONS)
+    accepted = record_transactions(session, TEST_CLIENT, requests, settings.PARTITIONS)
     session.commit()
     return accepted
 
@@ -26,7 +27,7 @@ def accept(session: Session, requests: list[TransactionRequest]) -> list:
 def users(session: Session, count: int) -> list[str]:
     names = [f"user-{i:03d}" for i in range(count)]
     for name in names:
-        create_wallet(session, name, "user")
+        create_wallet(session, TEST_CLIENT, name, "user")
     session.commit()
     return names
 

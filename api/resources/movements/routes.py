@@ -20,6 +20,7 @@ from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
 from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, TransactionRequest
+from ledger.enums import Scope
 from ledger.errors import WalletNotFound
 
 blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
@@ -39,6 +40,7 @@ ANSWERS = {
 
 
 @blp.route("/wallets/deposit", methods=["POST"])
+@blp.requires(Scope.TRANSACTIONS_WRITE)
 @blp.arguments(DepositSchema)
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
@@ -53,6 +55,7 @@ def deposit(request_: TransactionRequest, headers: dict):
 
 
 @blp.route("/wallets/withdraw", methods=["POST"])
+@blp.requires(Scope.TRANSACTIONS_WRITE)
 @blp.arguments(WithdrawSchema)
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
@@ -67,6 +70,7 @@ def withdraw(request_: TransactionRequest, headers: dict):
 
 
 @blp.route("/wallets/transfer", methods=["POST"])
+@blp.requires(Scope.TRANSACTIONS_WRITE)
 @blp.arguments(TransferSchema)
 @blp.arguments(MovementHeadersSchema, location="headers")
 @blp.response(202, TransactionSchema, **ANSWERS)
@@ -81,6 +85,7 @@ def transfer(request_: TransactionRequest, headers: dict):
 
 
 @blp.route("/transactions/batch", methods=["POST"])
+@blp.requires(Scope.TRANSACTIONS_WRITE)
 @max_body("API_MAX_BATCH_BODY_BYTES")
 @blp.arguments(BatchSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")

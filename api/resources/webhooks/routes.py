@@ -4,6 +4,7 @@ import uuid
 
 from flask import jsonify
 
+from api.extensions.auth import client_id
 from api.extensions.database import db_session
 from api.extensions.smorest import Blueprint
 from api.resources.webhooks.schemas import (
@@ -14,6 +15,7 @@ from api.resources.webhooks.schemas import (
     EndpointListSchema,
     EndpointSchema,
 )
+from ledger.enums import Scope
 from ledger.representation import timestamp
 from webhooks.endpoints import delete_endpoint, get_endpoint, list_deliveries, list_endpoints, register_endpoint
 from webhooks.models import WebhookAttempt, WebhookEndpoint
@@ -24,6 +26,7 @@ NO_ENDPOINT = "webhook_endpoint_not_found: no endpoint has this id"
 
 
 @blp.route("", methods=["POST"])
+@blp.requires(Scope.WEBHOOKS_MANAGE)
 @blp.arguments(EndpointCreateSchema)
 @blp.response(201, EndpointCreatedSchema)
 @blp.problem(413, "body_too_large: the body is over 64 KiB")
@@ -31,45 +34,50 @@ NO_ENDPOINT = "webhook_endpoint_not_found: no endpoint has this id"
 def register(body: dict):
     """Subscribe a URL to transaction events; the answer holds its signing secret, shown this once."""
     session = db_session()
-    endpoint = register_endpoint(session, body["url"], body["events"], body["description"])
+    endpoint = register_endpoint(session, client_id(), body["url"], body["events"], body["description"])
     session.commit()
     answer = {**endpoint_as_dict(endpoint), "secret": endpoint.secret}
     return jsonify(answer), 201, {"Location": f"/webhooks/{endpoint.id}"}
 
 
 @blp.route("", methods=["GET"])
+@blp.requires(Scope.WEBHOOKS_MANAGE)
 @blp.response(200, EndpointListSchema)
 def list_all():
     """Every registered endpoint, oldest first, without secrets."""
-    return jsonify({"webhooks": [endpoint_as_dict(e) for e in list_endpoints(db_session())]})
+    return jsonify({"webhooks": [endpoint_as_dict(e) for e in list_endpoints(db_session(), client_id())]})
 
 
 @blp.route("/<uuid:endpoint_id>", methods=["GET"])
+@blp.requires(Scope.WEBHOOKS_MANAGE)
 @blp.response(200, EndpointSchema)
 @blp.problem(404, NO_ENDPOINT)
 def show(endpoint_id: uuid.UUID):
     """One endpoint, without its secret."""
-    return jsonify(endpoint_as_dict(get_endpoint(db_session(), endpoint_id)))
+    return jsonify(endpoint_as_dict(get_endpoint(db_session(), client_id(), endpoint_id)))
 
 
 @blp.route("/<uuid:endpoint_id>", methods=["DELETE"])
+@blp.requires(Scope.WEBHOOKS_MANAGE)
 @blp.response(204)
 @blp.problem(404, NO_ENDPOINT)
 def unsubscribe(endpoint_id: uuid.UUID):
     """Stop sending to this endpoint; its pending events and its delivery log are removed."""
     session = db_session()
-    delete_endpoint(session, endpoint_id)
+    delete_endpoint(session, client_id(), endpoint_id)
     session.commit()
     return "", 204
 
 
 @blp.route("/<uuid:endpoint_id>/deliveries", methods=["GET"])
+@blp.requires(Scope.WEBHOOKS_MANAGE)
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliveryPageSchema)
 @blp.problem(404, NO_ENDPOINT)
 def deliveries(query: dict, endpoint_id: uuid.UUID):
     """Delivery attempts to this endpoint, newest first: when, which event, the answer, and what is next."""
-    page = list_deliveries(db_session(), endpoint_id, limit=query["limit"], starting_after=query.get("starting_after"))
+    cursor = query.get("starting_after")
+    page = list_deliveries(db_session(), client_id(), endpoint_id, limit=query["limit"], starting_after=cursor)
     return jsonify({"deliveries": [attempt_as_dict(a) for a in page.items], "has_more": page.has_more})
 
 
