@@ -195,3 +195,35 @@ def test_check_constraints_allow_exactly_the_names_the_code_uses(clean_db: Engin
             text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"), {"name": constraint}
         ).scalar_one()
     assert set(re.findall(r"'([^']+)'::text", definition)) == {member.value for member in enum}
+
+
+TRANSACTION = (
+    "INSERT INTO transactions (client_id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition) "
+)
+
+
+@pytest.mark.parametrize(
+    ("setup", "values", "constraint"),
+    [
+        ("", "('nobody', 'deposit', 1, 'USD', 2, 3, 0)", "transactions_client_exists"),
+        ("", "('tests', 'deposit', 1, 'USD', 2, 9999, 0)", "transactions_wallets_exist"),
+        (
+            "INSERT INTO clients (id) VALUES ('other');"
+            " INSERT INTO wallets (client_id, user_id, acnt_type) VALUES ('other', 'alice', 'user')",
+            "('tests', 'deposit', 1, 'USD', 2, (SELECT id FROM wallets WHERE client_id = 'other'), 0)",
+            "transactions_wallets_of_client",
+        ),
+    ],
+)
+def test_a_transaction_names_an_existing_client_and_its_own_or_the_platforms_wallets(
+    clean_db: Engine, setup: str, values: str, constraint: str
+) -> None:
+    statements = [setup] if setup else []
+    assert constraint in _refused(clean_db, *statements, TRANSACTION + f"VALUES {values}")
+
+
+@pytest.mark.parametrize(
+    "statement", ["DELETE FROM clients WHERE id = 'tests'", "UPDATE clients SET id = 'renamed' WHERE id = 'tests'"]
+)
+def test_a_client_is_never_deleted_or_renamed(clean_db: Engine, statement: str) -> None:
+    assert "clients are never deleted" in _refused(clean_db, statement)
