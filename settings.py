@@ -77,3 +77,7 @@ API_ACCESS_LOG = _bool("API_ACCESS_LOG", False)
 # A batch of 1,000 transfers is ~90 KB of JSON, more than API_MAX_BODY_BYTES allows a single request.
 API_MAX_BATCH_BODY_BYTES = _int("API_MAX_BATCH_BODY_BYTES", 2 * 1024 * 1024)
 API_MAX_BATCH_ITEMS = _int("API_MAX_BATCH_ITEMS", 1000)
+# How long a hold waits to be captured or voided before the sweep releases it, unless the request
+# says (expires_in), and the longest it may ask for: a card authorization's week, and a month.
+HOLD_DEFAULT_EXPIRES_SECONDS = _int("HOLD_DEFAULT_EXPIRES_SECONDS", 7 * 24 * 3600)
+HOLD_MAX_EXPIRES_SECONDS = _int("HOLD_MAX_EXPIRES_SECONDS", 30 * 24 * 3600)

@@ -14,6 +14,7 @@ from api.extensions.rate_limits import init_rate_limits
 from api.extensions.smorest import BEARER_SCHEME, BEARER_SECURITY, Api, document_bounds, document_one_of
 from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
+from api.resources.follow_ups.routes import blp as follow_ups
 from api.resources.health.routes import blp as health
 from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
@@ -34,6 +35,8 @@ def settings_config() -> dict:
         "API_MAX_WAITING": settings.API_MAX_WAITING,
         "API_MAX_BATCH_BODY_BYTES": settings.API_MAX_BATCH_BODY_BYTES,
         "API_MAX_BATCH_ITEMS": settings.API_MAX_BATCH_ITEMS,
+        "HOLD_DEFAULT_EXPIRES_SECONDS": settings.HOLD_DEFAULT_EXPIRES_SECONDS,
+        "HOLD_MAX_EXPIRES_SECONDS": settings.HOLD_MAX_EXPIRES_SECONDS,
         "MAX_CONTENT_LENGTH": settings.API_MAX_BODY_BYTES,
         "BROKER_PUBLISH_TIMEOUT_SECONDS": settings.BROKER_PUBLISH_TIMEOUT_SECONDS,
         "WAKE_TTL_SECONDS": settings.WAKE_TTL_SECONDS,
@@ -83,6 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.security_scheme(BEARER_SCHEME, BEARER_SECURITY)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
-    for blueprint in (wallets, movements, transactions, health, webhooks):
+    for blueprint in (wallets, movements, transactions, follow_ups, health, webhooks):
         api.register_blueprint(blueprint)
     return app

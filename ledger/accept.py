@@ -19,8 +19,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.db import Prepared
-from ledger.enums import ROLES, TransactionStatus, TransactionType
-from ledger.errors import IdempotencyConflict, InvalidRequest, WalletExists, WalletNotFound
+from ledger.enums import HOLDING_PREFIX, ROLES, TransactionStatus, TransactionType
+from ledger.errors import (
+    IdempotencyConflict,
+    InvalidRequest,
+    StateConflict,
+    TransactionNotFound,
+    WalletExists,
+    WalletNotFound,
+)
 from ledger.models import Wallet
 from ledger.partitions import partition_of
 
@@ -48,13 +55,15 @@ ACCEPT_ONE = Prepared(
         "text",
         "text",
         "bool",
+        "bool",
+        "int",
     ),
     """
     WITH inserted AS (
         INSERT INTO transactions (type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
-                                  client_id, idempotency_key, request_hash, metadata, callback_url)
+                                  client_id, idempotency_key, request_hash, metadata, callback_url, hold, expires_at)
         SELECT $2, $5, coalesce($6, CASE WHEN $14 THEN c.currency ELSE d.currency END), d.id, c.id,
-               $7, $1, $8, $9, $10, $11
+               $7, $1, $8, $9, $10, $11, $15, CASE WHEN $15 THEN now() + make_interval(secs => $16) END
         FROM wallets d
         JOIN wallets c ON c.user_id = $4 AND c.acnt_type = $13 AND c.client_id IN ($1, 'platform')
         WHERE d.user_id = $3 AND d.acnt_type = $12 AND d.client_id IN ($1, 'platform')
@@ -63,6 +72,27 @@ ACCEPT_ONE = Prepared(
     SELECT id, status, partition, false, CAST(transaction_json(ROW(i.*)::transactions, $3, $4) AS text)
     FROM inserted i
     """,
+)
+
+
+HOLDING_ACCOUNT = Prepared(
+    "ledger_holding_account",
+    ("text", "text"),
+    "INSERT INTO wallets (client_id, user_id, acnt_type, currency) VALUES ('platform', $1, 'holding', $2)"
+    " ON CONFLICT (client_id, user_id) DO NOTHING",
+)
+# Capture, void and reverse: migration 0007's accept_follow_up checks the original and queues.
+FOLLOW_UP = Prepared(
+    "ledger_follow_up",
+    ("text", "text", "uuid", "bigint", "smallint", "text", "text", "text"),
+    "SELECT id, status, partition, replayed, body FROM accept_follow_up($1, $2, $3, $4, $5, $6, $7, $8)",
+)
+# A reversal is applied in its payer's partition: the original's payee.
+PAYEE = Prepared(
+    "ledger_payee",
+    ("uuid", "text"),
+    "SELECT w.user_id FROM transactions t JOIN wallets w ON w.id = t.credit_wallet_id"
+    " WHERE t.id = $1 AND t.client_id = $2",
 )
 
 
@@ -76,16 +106,22 @@ class TransactionRequest:
     idempotency_key: str | None = None
     metadata: dict | None = None
     callback_url: str | None = None
+    # A hold: reserve the amount now, capture or void it later; released after expires_in seconds.
+    hold: bool = False
+    expires_in: int | None = None
 
     def fingerprint(self) -> str:
         """Hash of what the request asks for, so a replayed key can be told from a reused one."""
         body = {name: getattr(self, name) for name in FINGERPRINTED}
+        # Fields added since the first release count only when set: an old request keeps its hash.
+        body = {name: value for name, value in body.items() if name not in LATER or value != LATER[name]}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # Every field but the key itself.
 FINGERPRINTED = tuple(f.name for f in fields(TransactionRequest) if f.name != "idempotency_key")
+LATER = {"hold": False, "expires_in": None}
 
 
 @dataclass(frozen=True)
@@ -104,7 +140,12 @@ class Accepted:
 
 
 def create_wallet(session: Session, client_id: str, user_id: str, acnt_type: str, currency: str = "USD") -> Wallet:
-    """A new wallet of ``client_id``: its user_id must be new to the client, and not the platform's."""
+    """A new wallet of ``client_id``: its user_id must be new to the client, and not the platform's.
+
+    The first wallet of a currency opens the platform's holding account of that currency too, where
+    its holds will wait.
+    """
+    HOLDING_ACCOUNT.execute(session, HOLDING_PREFIX + currency, currency)
     wallet = Wallet(client_id=client_id, user_id=user_id, acnt_type=acnt_type, currency=currency)
     try:
         with session.begin_nested():
@@ -135,6 +176,8 @@ def record_transactions(
     for request in requests:
         if request.debit_user_id == request.credit_user_id:
             raise InvalidRequest("same_wallet", "a transaction needs two different wallets")
+        if request.hold and (request.expires_in is None or request.type == TransactionType.DEPOSIT):
+            raise InvalidRequest("invalid_hold", "a hold is a withdraw or a transfer, with expires_in")
     items = [_item(n, request, partitions) for n, request in enumerate(requests)]
     rows = []
     if len(items) == 1:
@@ -147,6 +190,50 @@ def record_transactions(
         except DBAPIError as exc:
             raise _domain_error(exc) from None
     return [Accepted(id_, TransactionStatus(status), *rest) for id_, status, *rest in rows]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A capture, a void or a reversal of the transaction ``original_id``; ``amount`` None: all of it."""
+
+    type: TransactionType
+    original_id: uuid.UUID
+    amount: int | None = None
+    idempotency_key: str | None = None
+    callback_url: str | None = None
+
+    def fingerprint(self) -> str:
+        body = {"type": self.type, "original": str(self.original_id), "amount": self.amount, "url": self.callback_url}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def record_follow_up(db: Session | Connection, client_id: str, request: FollowUp, partitions: int) -> Accepted:
+    """Queue a capture or a void in the hold's partition, or a reversal in its payer's (the original's payee).
+
+    The original is the client's own; a replayed key answers the first request's transaction.
+    """
+    partition = 0
+    if request.type == TransactionType.REVERSAL:
+        payee = PAYEE.execute(db, str(request.original_id), client_id).scalar()
+        if payee is None:
+            raise TransactionNotFound(request.original_id)
+        partition = partition_of(payee, partitions)
+    key = request.idempotency_key
+    try:
+        id_, status, *rest = FOLLOW_UP.execute(
+            db,
+            client_id,
+            request.type,
+            str(request.original_id),
+            request.amount,
+            partition,
+            key,
+            request.fingerprint() if key is not None else None,
+            request.callback_url,
+        ).one()
+    except DBAPIError as exc:
+        raise _domain_error(exc) from None
+    return Accepted(id_, TransactionStatus(status), *rest)
 
 
 # The parameters of ACCEPT_ONE after the client, in order.
@@ -164,6 +251,8 @@ SINGLE = (
     "debit_role",
     "credit_role",
     "currency_from_credit",
+    "hold",
+    "expires_in",
 )
 
 
@@ -185,6 +274,8 @@ def _item(n: int, request: TransactionRequest, partitions: int) -> dict:
         "credit_role": credit_role,
         # The customer's wallet sets the currency when none is asked for: the user's, not the provider's.
         "currency_from_credit": request.type == TransactionType.DEPOSIT,
+        "hold": request.hold,
+        "expires_in": request.expires_in,
     }
 
 
@@ -199,4 +290,8 @@ def _domain_error(exc: DBAPIError) -> Exception:
         return InvalidRequest(detail, diag.message_primary)
     if code == "WL409":
         return IdempotencyConflict(detail)
+    if code == "WLT04":
+        return TransactionNotFound(detail)
+    if code == "WLC09":
+        return StateConflict(detail, diag.message_primary)
     return exc

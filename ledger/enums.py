@@ -13,12 +13,24 @@ class TransactionType(StrEnum):
     TRANSFER = "transfer"
     # Money entering the ledger from ``world``: migrations and the demo command only.
     OPENING = "opening"
+    # A hold's settlement: all or part of it to the payee (the rest back), or all of it back.
+    CAPTURE = "capture"
+    VOID = "void"
+    # A void the expiry sweep submits for a hold nobody settled in time.
+    EXPIRY = "expiry"
+    # Money back from an applied transaction's payee to its payer.
+    REVERSAL = "reversal"
 
 
 class TransactionStatus(StrEnum):
     QUEUED = "queued"
     APPLIED = "applied"
     REJECTED = "rejected"
+    # A hold's: applied as a reservation, then settled exactly once.
+    HELD = "held"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    EXPIRED = "expired"
 
 
 class FailureCode(StrEnum):
@@ -26,6 +38,10 @@ class FailureCode(StrEnum):
     WALLET_INACTIVE = "wallet_inactive"
     CURRENCY_MISMATCH = "currency_mismatch"
     WALLET_NOT_FOUND = "wallet_not_found"
+    # A settlement of a hold that is no longer held (settled already, or rejected).
+    HOLD_NOT_PENDING = "hold_not_pending"
+    # A reversal for more than its original has left to reverse.
+    REVERSAL_EXCEEDS_ORIGINAL = "reversal_exceeds_original"
 
 
 class AccountType(StrEnum):
@@ -33,6 +49,8 @@ class AccountType(StrEnum):
     PROVIDER = "provider"
     # The ledger's own accounts (``world``): the only ones allowed below zero.
     SYSTEM = "system"
+    # The platform's account per currency where held money waits (``holding:USD``).
+    HOLDING = "holding"
 
 
 class WalletStatus(StrEnum):
@@ -48,6 +66,15 @@ ROLES = {
     TransactionType.WITHDRAW: (AccountType.USER, AccountType.PROVIDER),
     TransactionType.TRANSFER: (AccountType.USER, AccountType.USER),
 }
+# Settlements of a hold, and the status each leaves the hold in.
+SETTLED_AS = {
+    TransactionType.CAPTURE: TransactionStatus.CAPTURED,
+    TransactionType.VOID: TransactionStatus.VOIDED,
+    TransactionType.EXPIRY: TransactionStatus.EXPIRED,
+}
+# What may be reversed: what moved a client's money from a payer to a payee.
+REVERSIBLE = (TransactionType.DEPOSIT, TransactionType.WITHDRAW, TransactionType.TRANSFER, TransactionType.CAPTURE)
+HOLDING_PREFIX = "holding:"
 MAX_AMOUNT = 10**15
 # What a user_id may be (CHECK wallets_user_id_format), in Python: ``\Z``, not ``$``, which would also
 # match before a trailing newline that PostgreSQL's ``$`` refuses.

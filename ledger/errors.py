@@ -29,6 +29,14 @@ class InvalidRequest(LedgerError):
         self.code = code
 
 
+class StateConflict(Conflict):
+    """The transaction a request names is not in a state that allows it (a reversal of a rejected one...)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 class WalletNotFound(NotFound):
     code = "wallet_not_found"
 

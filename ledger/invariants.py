@@ -10,8 +10,13 @@ from datetime import timedelta
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from ledger.enums import SETTLED_AS, TransactionStatus
+
 # How many offenders each failed check names; the count is always exact.
 SHOWN = 20
+SETTLEMENTS = ", ".join(f"'{kind}'" for kind in SETTLED_AS)
+SETTLED = ", ".join(f"'{status}'" for status in SETTLED_AS.values())
+HOLD_STATES = ", ".join(f"'{status}'" for status in (TransactionStatus.HELD, *SETTLED_AS.values()))
 
 CHECKS = {
     "transaction entries do not sum to zero": """
@@ -29,24 +34,64 @@ CHECKS = {
         WHERE balance_after <> running""",
     "user or provider balance below zero": """
         SELECT user_id FROM wallets WHERE balance < 0 AND acnt_type <> 'system'""",
-    # One pass over entries grouped per transaction: with exactly two lines, one negative and one
-    # positive, the sums below are those lines' own wallet and amount.
-    "applied transaction without exactly its two entries": """
-        SELECT t.id::text FROM transactions t
-        LEFT JOIN (
-            SELECT transaction_id, count(*) AS lines,
-                   sum(wallet_id) FILTER (WHERE amount < 0) AS debit_wallet,
-                   sum(-amount) FILTER (WHERE amount < 0) AS debit_amount,
-                   sum(wallet_id) FILTER (WHERE amount > 0) AS credit_wallet,
-                   sum(amount) FILTER (WHERE amount > 0) AS credit_amount
-            FROM entries GROUP BY transaction_id) e ON e.transaction_id = t.id
-        WHERE t.status = 'applied' AND (
-            e.lines IS DISTINCT FROM 2
-            OR e.debit_wallet IS DISTINCT FROM t.debit_wallet_id OR e.debit_amount IS DISTINCT FROM t.amount
-            OR e.credit_wallet IS DISTINCT FROM t.credit_wallet_id OR e.credit_amount IS DISTINCT FROM t.amount)""",
-    "queued or rejected transaction with entries": """
-        SELECT DISTINCT t.id::text FROM transactions t JOIN entries e ON e.transaction_id = t.id
-        WHERE t.status <> 'applied'""",
+    # Every entry, against what each decision moves: a movement or a reversal, payer to payee; a
+    # hold (whatever became of it), payer to its currency's holding account; a settlement, the
+    # hold's amount out of that account, the captured part to the payee and the rest to the payer.
+    # Anything else (queued, rejected) moves nothing.
+    "entries differ from what their transaction moved": f"""
+        WITH holding AS (SELECT currency, id FROM wallets WHERE client_id = 'platform' AND acnt_type = 'holding'),
+        expected AS (
+            SELECT t.id, t.debit_wallet_id AS wallet_id, -t.amount AS amount FROM transactions t
+            WHERE t.status = 'applied' AND t.type NOT IN ({SETTLEMENTS})
+            UNION ALL
+            SELECT t.id, t.credit_wallet_id, t.amount FROM transactions t
+            WHERE t.status = 'applied' AND t.type NOT IN ({SETTLEMENTS})
+            UNION ALL
+            SELECT t.id, t.debit_wallet_id, -t.amount FROM transactions t WHERE t.hold AND t.status IN ({HOLD_STATES})
+            UNION ALL
+            SELECT t.id, h.id, t.amount FROM transactions t JOIN holding h ON h.currency = t.currency
+            WHERE t.hold AND t.status IN ({HOLD_STATES})
+            UNION ALL
+            SELECT s.id, h.id, -o.amount FROM transactions s
+            JOIN transactions o ON o.id = s.original_id JOIN holding h ON h.currency = s.currency
+            WHERE s.status = 'applied' AND s.type IN ({SETTLEMENTS})
+            UNION ALL
+            SELECT s.id, s.credit_wallet_id, s.amount FROM transactions s
+            WHERE s.status = 'applied' AND s.type = 'capture'
+            UNION ALL
+            SELECT s.id, s.debit_wallet_id, o.amount - CASE WHEN s.type = 'capture' THEN s.amount ELSE 0 END
+            FROM transactions s JOIN transactions o ON o.id = s.original_id
+            WHERE s.status = 'applied' AND s.type IN ({SETTLEMENTS}) AND (s.type <> 'capture' OR o.amount > s.amount)),
+        actual AS (SELECT transaction_id AS id, wallet_id, sum(amount) AS amount FROM entries GROUP BY 1, 2)
+        SELECT DISTINCT CAST(coalesce(e.id, a.id) AS text)
+        FROM expected e FULL JOIN actual a ON a.id = e.id AND a.wallet_id = e.wallet_id
+        WHERE e.amount IS DISTINCT FROM a.amount""",
+    "open holds differ from the holds held": """
+        SELECT CAST(coalesce(h.transaction_id, t.id) AS text)
+        FROM open_holds h FULL JOIN (SELECT * FROM transactions WHERE status = 'held') t ON t.id = h.transaction_id
+        WHERE (h.wallet_id, h.amount, h.currency, h.partition, h.client_id, h.expires_at)
+              IS DISTINCT FROM (t.debit_wallet_id, t.amount, t.currency, t.partition, t.client_id, t.expires_at)""",
+    "holding account balance differs from its currency's open holds": """
+        SELECT w.user_id FROM wallets w
+        LEFT JOIN (SELECT currency, sum(amount) AS total FROM open_holds GROUP BY currency) o ON o.currency = w.currency
+        WHERE w.client_id = 'platform' AND w.acnt_type = 'holding' AND w.balance <> coalesce(o.total, 0)""",
+    # Captured, voided or expired by exactly one applied settlement of that kind; held or
+    # rejected, by none; and a settlement settles a hold.
+    "hold settled other than exactly once": f"""
+        SELECT CAST(t.id AS text) FROM transactions t
+        LEFT JOIN (SELECT original_id, count(*) AS settlements, min(type) AS kind FROM transactions
+                   WHERE status = 'applied' AND type IN ({SETTLEMENTS}) GROUP BY original_id) s
+               ON s.original_id = t.id
+        WHERE (t.hold OR s.settlements IS NOT NULL)
+          AND (NOT t.hold
+               OR coalesce(s.settlements, 0) <> CASE WHEN t.status IN ({SETTLED}) THEN 1 ELSE 0 END
+               OR t.status <> CASE s.kind WHEN 'capture' THEN 'captured' WHEN 'void' THEN 'voided'
+                                          WHEN 'expiry' THEN 'expired' ELSE t.status END)""",
+    "reversed amount differs from its applied reversals, or exceeds the original": """
+        SELECT CAST(t.id AS text) FROM transactions t
+        LEFT JOIN (SELECT original_id, sum(amount) AS total FROM transactions
+                   WHERE type = 'reversal' AND status = 'applied' GROUP BY original_id) r ON r.original_id = t.id
+        WHERE t.reversed_amount <> coalesce(r.total, 0) OR t.reversed_amount > t.amount""",
     "entry of a transaction or a wallet that does not exist": """
         SELECT e.id::text FROM entries e
         LEFT JOIN transactions t ON t.id = e.transaction_id
@@ -63,8 +108,9 @@ CHECKS = {
         SELECT q.transaction_id::text FROM transaction_queue q
         LEFT JOIN transactions t ON t.id = q.transaction_id
         WHERE t.status IS DISTINCT FROM 'queued'
-           OR (q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id)
-              IS DISTINCT FROM (t.type, t.amount, t.currency, t.debit_wallet_id, t.credit_wallet_id)""",
+           OR (q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id, q.hold, q.original_id)
+              IS DISTINCT FROM (t.type, t.amount, t.currency, t.debit_wallet_id, t.credit_wallet_id, t.hold,
+                                t.original_id)""",
 }
 
 TOTAL = "SELECT coalesce(sum(balance), 0) FROM wallets"
@@ -76,6 +122,8 @@ COUNTS = """
            count(*) FILTER (WHERE status = 'applied'),
            count(*) FILTER (WHERE status = 'rejected'),
            count(*) FILTER (WHERE status = 'queued'),
+           count(*) FILTER (WHERE hold),
+           (SELECT count(*) FROM open_holds),
            (SELECT count(*) FROM entries)
     FROM transactions"""
 
@@ -112,10 +160,10 @@ def _verify(session: Connection, max_queued_age: timedelta | None) -> Report:
     if max_queued_age is not None:
         stale = session.execute(text(STALE), {"age": f"{max_queued_age.total_seconds()} seconds"}).scalars()
         _collect(report, f"queued for longer than {max_queued_age.total_seconds():g}s", stale.all())
-    wallets, applied, rejected, queued, entries = session.execute(text(COUNTS)).one()
+    wallets, applied, rejected, queued, holds, open_holds, entries = session.execute(text(COUNTS)).one()
     report.summary = (
-        f"{wallets} wallets, {applied} applied, {rejected} rejected, {queued} queued,"
-        f" {entries} entries, sum of balances {total}"
+        f"{wallets} wallets, {applied} applied, {rejected} rejected, {queued} queued, {holds} holds"
+        f" ({open_holds} open), {entries} entries, sum of balances {total}"
     )
     return report
 

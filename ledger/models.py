@@ -52,6 +52,10 @@ class Transaction(Base):
     failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=DB_DEFAULT)
     decided_at: Mapped[datetime | None]
+    hold: Mapped[bool] = mapped_column(server_default=DB_DEFAULT)
+    expires_at: Mapped[datetime | None]
+    original_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    reversed_amount: Mapped[int] = mapped_column(BigInteger, server_default=DB_DEFAULT)
 
     # Every read shows who paid and who was paid, so both wallets come in the same query.
     debit_wallet: Mapped[Wallet] = relationship(foreign_keys=[debit_wallet_id], lazy="joined")

@@ -11,7 +11,10 @@ drain of a handful of rows cheap.
 The database backs every step: a decided transaction can never change again (trigger
 ``transactions_decided_final``, which makes a second decision roll the batch back), the queue row
 goes with the status change (``transactions_queue_decided``), and entries must come as whole,
-balanced transactions of existing wallets (``entries_checked``).
+balanced transactions of existing wallets (``entries_checked``). Holds and reversals add one read
+when a batch holds a settlement or a reversal (the transactions they name, locked), and the
+holding accounts to the wallets it locks; the database settles the hold, or counts the reversal
+against its original, when the status says applied (``transactions_follow_up_applied``).
 """
 
 import logging
@@ -20,12 +23,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.db import Prepared
-from ledger.decisions import Decision, QueuedTransaction, WalletState, decide
-from ledger.enums import TransactionStatus
+from ledger.decisions import Decision, Original, QueuedTransaction, WalletState, decide
+from ledger.enums import SETTLED_AS, TransactionStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,8 @@ QUEUED = Prepared(
     "ledger_queued",
     ("int[]", "int"),
     """
-    SELECT CAST(q.transaction_id AS text), q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id
+    SELECT CAST(q.transaction_id AS text), q.type, q.amount, q.currency, q.debit_wallet_id, q.credit_wallet_id,
+           q.hold, CAST(q.original_id AS text)
     FROM unnest($1) AS p(partition)
     CROSS JOIN LATERAL (
         SELECT * FROM transaction_queue q WHERE q.partition = p.partition ORDER BY q.seq LIMIT $2) AS q
@@ -65,6 +70,14 @@ QUEUED = Prepared(
     LIMIT $2
     """,
 )
+# The holds a batch settles and the transactions it reverses, locked: a settlement and a reversal
+# of one original could come from two partitions (a capture, then a reversal of that capture).
+ORIGINALS = Prepared(
+    "ledger_originals",
+    ("uuid[]",),
+    "SELECT CAST(id AS text), status, amount, reversed_amount FROM transactions WHERE id = ANY($1) FOR UPDATE",
+)
+HOLDING_ACCOUNTS = "SELECT currency, id FROM wallets WHERE client_id = 'platform' AND acnt_type = 'holding'"
 # Ascending id order on both sides of every transfer: two batches that share wallets always take
 # the row locks in the same order, so they queue instead of deadlocking. NO KEY UPDATE, not
 # UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets, which FOR UPDATE
@@ -120,6 +133,7 @@ class BatchResult:
 
 @dataclass
 class DrainResult:
+    # Applied, or held: whatever moved money; rejected: what did not.
     applied: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     batches: int = 0
@@ -130,8 +144,8 @@ class DrainResult:
         self.batches += 1
         self.events += batch.events
         for decision in batch.decisions:
-            applied = decision.status == TransactionStatus.APPLIED
-            (self.applied if applied else self.rejected).append(decision.transaction_id)
+            rejected = decision.status == TransactionStatus.REJECTED
+            (self.rejected if rejected else self.applied).append(decision.transaction_id)
 
 
 def drain_partitions(
@@ -188,16 +202,20 @@ def apply_batch(
     queued = list(map(QueuedTransaction._make, QUEUED.execute(session, ordered, batch_size)))
     if not queued:
         return BatchResult()
-    wallet_ids = sorted({t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued})
-    wallets = {row[0]: WalletState(*row) for row in LOCK_WALLETS.execute(session, _array(wallet_ids))}
+    wallet_ids = {t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued}
+    named = {t.original_id for t in queued if t.original_id is not None}
+    originals = {row[0]: Original(*row) for row in ORIGINALS.execute(session, _array(named))} if named else {}
+    holding = _holding_accounts(session, {t.currency for t in queued if t.hold or t.type in SETTLED_AS})
+    wallet_ids |= set(holding.values())
+    wallets = {row[0]: WalletState(*row) for row in LOCK_WALLETS.execute(session, _array(sorted(wallet_ids)))}
     opening = {wallet_id: wallet.balance for wallet_id, wallet in wallets.items()}
-    decisions, postings = decide(queued, wallets)
+    decisions, postings = decide(queued, wallets, originals, holding)
     changed = [(w.id, w.balance) for w in wallets.values() if w.balance != opening[w.id]]
     # Columns of each record list, transposed in one pass (the lists hold thousands of rows).
     wallet_ids, balances = zip(*changed, strict=True) if changed else ((), ())
     entries = zip(*postings, strict=True) if postings else ((), (), (), ())
     entry_transactions, entry_wallets, entry_amounts, entry_balances = entries
-    ids, statuses, failure_codes, failure_messages = zip(*decisions, strict=True)
+    ids, _, statuses, failure_codes, failure_messages = zip(*decisions, strict=True)
     if changed:
         BALANCES.execute(session, _array(wallet_ids), _array(balances))
     if postings:
@@ -209,6 +227,13 @@ def apply_batch(
         raise ConcurrentApply(f"{len(decisions) - decided} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
     return BatchResult(decisions, events)
+
+
+def _holding_accounts(session: Session, currencies: set[str]) -> dict[str, int]:
+    """The holding account of each currency a batch holds or settles in (no query when none)."""
+    if not currencies:
+        return {}
+    return {c: i for c, i in session.execute(text(HOLDING_ACCOUNTS)).all() if c in currencies}
 
 
 def _array(values) -> str:

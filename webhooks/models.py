@@ -12,10 +12,16 @@ from ledger.models import DB_DEFAULT, Base
 
 
 class EventType(StrEnum):
-    """One per final transaction status: ``transaction.<status>``."""
+    """What happened to a transaction: decided (applied, rejected, held), or a hold settled or a
+    transaction reversed (the event of the settlement or reversal that did it)."""
 
     APPLIED = "transaction.applied"
     REJECTED = "transaction.rejected"
+    HELD = "transaction.held"
+    CAPTURED = "transaction.captured"
+    VOIDED = "transaction.voided"
+    EXPIRED = "transaction.expired"
+    REVERSED = "transaction.reversed"
 
 
 class DeliveryStatus(StrEnum):

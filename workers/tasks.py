@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import settings
 from celeryconfig import QueueName, TaskName
+from ledger.holds import expire_due_holds
 from ledger.queries import stale_partitions
 from webhooks.outbox import record_events
 from workers.app import celery_app, owned_partitions, session_factory
@@ -80,11 +81,17 @@ def drain_partitions(partition: int) -> dict:
 
 @celery_app.task(name=TaskName.SWEEP)
 def sweep() -> list[int]:
-    """Wake every partition holding a row queued for too long: its wake-up was lost."""
+    """Queue the expiry of every hold past its time, and wake every partition holding a row queued
+    for too long (its wake-up was lost)."""
     with session_factory()() as session:
+        expiring = expire_due_holds(session)
+        session.commit()
         stale = stale_partitions(session, timedelta(seconds=settings.SWEEP_QUEUED_AGE_SECONDS))
+    if expiring:
+        log.info("sweeper: holds expiring in partitions %s", expiring)
+        wakeups.wake(expiring)
     if stale:
         log.info("sweeper: waking stale partitions %s", stale)
         # Bypass coalescing: the key of a partition whose message was lost may still be set.
         wakeups.wake(stale, coalesce=False)
-    return stale
+    return sorted(set(stale) | set(expiring))

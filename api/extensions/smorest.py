@@ -67,12 +67,13 @@ class Parser(FlaskParser):
     }
 
     def _raw_load_json(self, req) -> Any:
-        if not is_json_request(req):
-            raise Problem(415, "unsupported_media_type", "the request body must be application/json")
         data = req.get_data(cache=True)
         _refuse_truncated(req, data)
+        # No body is no body, whatever its type: POST /transactions/{id}/void needs none.
         if not data:
             return core.missing
+        if not is_json_request(req):
+            raise Problem(415, "unsupported_media_type", "the request body must be application/json")
         try:
             body = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
         # ValueError covers bad JSON and integers too long to convert; RecursionError, deep nesting.

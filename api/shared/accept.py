@@ -6,17 +6,41 @@ worker woken before the commit could look for the row and not find it. A wake-up
 sent is the sweeper's to resend, never an error for the client (``wake`` never raises).
 """
 
-from flask import current_app
+from flask import Response, current_app
 
 from api.extensions.auth import client_id
 from api.extensions.database import db_connection
+from api.extensions.responses import json_text
 from api.extensions.wakeups import wakeups
-from ledger.accept import Accepted, TransactionRequest, record_transactions
+from api.shared.prefer import wait_as_preferred
+from ledger.accept import Accepted, FollowUp, TransactionRequest, record_follow_up, record_transactions
 from ledger.enums import TransactionStatus
 
 
 def accept(requests: list[TransactionRequest]) -> list[Accepted]:
     """Accept the calling client's ``requests`` in one call and one commit; the ledger's errors propagate."""
     accepted = record_transactions(db_connection(), client_id(), requests, current_app.config["PARTITIONS"])
-    wakeups().wake({a.partition for a in accepted if a.status == TransactionStatus.QUEUED})
+    _wake(accepted)
     return accepted
+
+
+def accept_follow_up(request: FollowUp) -> Accepted:
+    """Accept a capture, a void or a reversal of one of the calling client's transactions."""
+    accepted = record_follow_up(db_connection(), client_id(), request, current_app.config["PARTITIONS"])
+    _wake([accepted])
+    return accepted
+
+
+def accepted_answer(accepted: Accepted, prefer: str | None) -> Response:
+    """202 with the queued transaction and its Location, or 200 once decided within ``Prefer: wait``."""
+    headers = {"Location": f"/transactions/{accepted.id}"}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    decided, applied = wait_as_preferred(db_connection(), accepted.id, prefer)
+    if decided is None:
+        return json_text(accepted.body, 202, headers | applied)
+    return json_text(decided, 200, headers | applied)
+
+
+def _wake(accepted: list[Accepted]) -> None:
+    wakeups().wake({a.partition for a in accepted if a.status == TransactionStatus.QUEUED})

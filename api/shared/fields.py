@@ -24,14 +24,23 @@ def user_id(metadata: dict | None = None, **kwargs) -> fields.String:
     )
 
 
-def amount(**kwargs) -> fields.Integer:
+def amount(metadata: dict | None = None, **kwargs) -> fields.Integer:
     # strict: 10.5 and "10" are refused; marshmallow refuses booleans for every Integer.
     return fields.Integer(
         strict=True,
         validate=validate.Range(min=1, max=MAX_AMOUNT),
-        metadata={"description": "Integer number of cents, 0 < amount <= 10^15", "example": 10000},
+        metadata={"description": "Integer number of cents, 0 < amount <= 10^15", "example": 10000, **(metadata or {})},
         **kwargs,
     )
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, nothing else: marshmallow's own takes 1, "yes", "on"... as true."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 def currency(metadata: dict | None = None, **kwargs) -> fields.String:

@@ -10,13 +10,20 @@ from api.extensions.problems import Problem
 from api.extensions.responses import json_array
 from api.extensions.smorest import Schema
 from api.shared.pages import PageQuerySchema
-from ledger.enums import MOVEMENTS, FailureCode, TransactionStatus, TransactionType
+from ledger.enums import MOVEMENTS, SETTLED_AS, FailureCode, TransactionStatus, TransactionType
 from ledger.queries import Page, transaction_exists, transactions_json
 
 
 class FailureSchema(Schema):
     code = fields.String(metadata={"enum": list(FailureCode)})
     message = fields.String()
+
+
+class SettlementSchema(Schema):
+    id = fields.UUID()
+    type = fields.String(metadata={"enum": [str(t) for t in SETTLED_AS]})
+    amount = fields.Integer(metadata={"description": "cents captured, or released"})
+    applied_at = fields.DateTime()
 
 
 class TransactionSchema(Schema):
@@ -36,6 +43,18 @@ class TransactionSchema(Schema):
     applied_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True, metadata={"description": "When it was applied or rejected"})
     failure = fields.Nested(FailureSchema, allow_none=True, metadata={"description": "Why it was rejected"})
+    hold = fields.Boolean(metadata={"description": "A hold: held, then captured, voided or expired"})
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "A hold's: when it is released if still unsettled"}
+    )
+    settled_by = fields.Nested(
+        SettlementSchema, allow_none=True, metadata={"description": "A settled hold's capture, void or expiry"}
+    )
+    original_id = fields.UUID(
+        allow_none=True, metadata={"description": "What a capture, void or expiry settles, or a reversal reverses"}
+    )
+    reversed_amount = fields.Integer(metadata={"description": "cents given back by applied reversals"})
+    reversals = fields.List(fields.UUID(), metadata={"description": "The applied reversals, oldest first"})
 
 
 class TransactionPageSchema(Schema):
@@ -50,7 +69,7 @@ class TransactionPageQuerySchema(PageQuerySchema):
             " refused: 400 invalid_cursor."
         }
     )
-    type = fields.String(validate=validate.OneOf(MOVEMENTS))
+    type = fields.String(validate=validate.OneOf([*MOVEMENTS, *SETTLED_AS, TransactionType.REVERSAL]))
     status = fields.String(validate=validate.OneOf(list(TransactionStatus)))
 
 

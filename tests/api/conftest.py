@@ -45,7 +45,7 @@ def count(engine: Engine) -> Callable[[str], int]:
     """``count("transactions")``: rows the API wrote (the opening balance's rows not included)."""
 
     def rows(table: str) -> int:
-        where = {"transactions": " WHERE type <> 'opening'", "wallets": " WHERE acnt_type <> 'system'"}
+        where = {"transactions": " WHERE type <> 'opening'", "wallets": " WHERE acnt_type NOT IN ('system', 'holding')"}
         with engine.connect() as conn:
             return conn.execute(text(f"SELECT count(*) FROM {table}{where.get(table, '')}")).scalar_one()
 

@@ -34,7 +34,11 @@ def books_balance(ledger_workers, session) -> Iterator[None]:
 
 def balances(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT user_id, balance FROM wallets WHERE acnt_type <> 'system'")).all())
+        return dict(
+            conn.execute(
+                text("SELECT user_id, balance FROM wallets WHERE acnt_type NOT IN ('system', 'holding')")
+            ).all()
+        )
 
 
 def decided(client: FlaskClient, response) -> dict:
@@ -104,3 +108,22 @@ def test_prefer_wait_answers_200_once_applied(client, engine) -> None:
     assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == transaction
     assert balances(engine)["alice"] == 4200
+
+
+def test_hold_capture_and_reverse_through_the_workers(client, engine) -> None:
+    open_and_fund(client, "alice", 1_000)
+    assert client.post("/users", json={"user_id": "bob", "acnt_type": "user"}).status_code == 201
+    hold = {"from_user_id": "alice", "to_user_id": "bob", "amount": 400, "hold": True}
+    held = decided(client, client.post("/wallets/transfer", json=hold))
+    assert held["status"] == "held"
+    wallet = client.get("/wallets/alice").get_json()["wallet"]
+    assert (wallet["balance"], wallet["held"], wallet["available"]) == (600, 400, 600)
+
+    capture = decided(client, client.post(f"/transactions/{held['id']}/capture", json={"amount": 250}))
+    assert capture["status"] == "applied"
+    assert client.get(f"/transactions/{held['id']}").get_json()["status"] == "captured"
+    assert balances(engine)["alice"] == 750 and balances(engine)["bob"] == 250
+
+    reversal = decided(client, client.post(f"/transactions/{capture['id']}/reverse", json={"amount": 50}))
+    assert reversal["status"] == "applied"
+    assert balances(engine)["alice"] == 800 and balances(engine)["bob"] == 200

@@ -127,6 +127,54 @@ class Storm:
             self.sent.replays += 1
 
 
+class HoldStorm(Storm):
+    """A storm of holds with their captures (whole or part) and voids, transfers, and reversals of
+    earlier transfers, around the same hot wallet. A reversal of a transfer not applied yet, or
+    already reversed whole, is refused (409) and counted apart; everything else is accepted."""
+
+    def __init__(self, app: Flask, api_key: str, wallets: int = 50, seed: int = 2026) -> None:
+        super().__init__(app, api_key, wallets, seed)
+        # Each accepted hold's id and amount.
+        self.holds: list[tuple[str, int]] = []
+        self.transfers: list[str] = []
+        self.refused: Counter = Counter()
+
+    def _send_random(self, client, rng: random.Random) -> None:
+        amount = rng.randint(1, 5_000)
+        payer, payee = (self.hot, rng.choice(self.users[1:])) if rng.random() < 0.3 else rng.sample(self.users, 2)
+        roll = rng.random()
+        if roll < 0.35 or not self.holds:
+            body = {"from_user_id": payer, "to_user_id": payee, "amount": amount, "hold": True}
+            sent = self._send(client, "/wallets/transfer", body)
+            with self.sent.lock:
+                self.holds.append((sent[3], amount))
+        elif roll < 0.55:
+            hold, held = rng.choice(self.holds)
+            body = {"amount": rng.randint(1, held)} if rng.random() < 0.5 else {}
+            sent = self._send(client, f"/transactions/{hold}/capture", body)
+        elif roll < 0.65:
+            sent = self._send(client, f"/transactions/{rng.choice(self.holds)[0]}/void", {})
+        elif roll < 0.75 and self.transfers:
+            key = str(uuid.uuid4())
+            path = f"/transactions/{rng.choice(self.transfers)}/reverse"
+            response = client.post(path, json={"amount": rng.randint(1, 300)}, headers={"Idempotency-Key": key})
+            if response.status_code == 409:
+                with self.sent.lock:
+                    self.refused[response.get_json()["code"]] += 1
+                return
+            assert response.status_code == 202, response.get_data(as_text=True)
+            self.sent.record(key, response.get_json()["id"])
+            return
+        else:
+            sent = self._send(
+                client, "/wallets/transfer", {"from_user_id": payer, "to_user_id": payee, "amount": amount}
+            )
+            with self.sent.lock:
+                self.transfers.append(sent[3])
+        if rng.random() < 0.03:
+            self._replay(client, *sent)
+
+
 def assert_every_request_applied_once(engine: Engine, sent: Sent) -> Counter:
     """Each accepted request is exactly one row, decided, with exactly its entries; returns statuses."""
     with engine.connect() as conn:

@@ -61,6 +61,7 @@ def test_rows_from_before_clients_belong_to_the_default_client(scratch) -> None:
             ("deposit-provider-master", "platform"),
             ("withdraw-provider-master", "platform"),
             ("alice", "default"),
+            ("holding:USD", "platform"),
         ]
         clients = conn.execute(text("SELECT type, client_id FROM transactions ORDER BY seq")).all()
         assert clients == [("opening", "platform"), ("deposit", "default")]
@@ -81,4 +82,5 @@ def test_every_migration_goes_down_and_up_again(scratch) -> None:
     assert tables == ["alembic_version"]
     command.upgrade(config, "head")
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM wallets")).scalar_one() == 3
+        # world, the two providers, and the holding account of USD.
+        assert conn.execute(text("SELECT count(*) FROM wallets")).scalar_one() == 4

@@ -132,4 +132,4 @@ def test_balanced_entries_on_the_wrong_wallet_are_caught_by_verify(session: Sess
     session.execute(text("UPDATE wallets SET balance = balance + 10 WHERE user_id = :u"), {"u": carol})
     session.commit()
     report = verify(session)
-    assert [p.split(":")[0] for p in report.problems] == ["applied transaction without exactly its two entries"]
+    assert [p.split(":")[0] for p in report.problems] == ["entries differ from what their transaction moved"]

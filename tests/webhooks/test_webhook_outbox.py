@@ -3,7 +3,8 @@
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accept import TransactionRequest, create_wallet, record_transactions
+from ledger.accept import FollowUp, TransactionRequest, create_wallet, record_follow_up, record_transactions
+from ledger.enums import TransactionType
 from ledger.opening import open_balance
 from ledger.posting import apply_batch, drain_partitions
 from tests.conftest import TEST_CLIENT
@@ -123,3 +124,29 @@ def test_an_endpoint_hears_only_of_its_own_clients_transactions(session, session
         text("SELECT id FROM transactions WHERE client_id = 'other' AND type = 'transfer'")
     ).scalar_one()
     assert heard == {(ours.id, str(mine)), (theirs.id, str(their_transaction))}
+
+
+def test_holds_and_reversals_have_events_of_their_own(session, session_factory, funded):
+    funded("alice", 100)
+    funded("bob")
+    everything = register_endpoint(session, TEST_CLIENT, "http://127.0.0.1:8031/all")
+    session.commit()
+    (held,), _ = accept_and_drain(
+        session, session_factory, TransactionRequest("transfer", "alice", "bob", 30, hold=True, expires_in=60)
+    )
+    captured = record_follow_up(session, TEST_CLIENT, FollowUp(TransactionType.CAPTURE, held, 20), 1).id
+    void_after = record_follow_up(session, TEST_CLIENT, FollowUp(TransactionType.VOID, held), 1).id
+    session.commit()
+    drain_partitions(session_factory, [0], batch_size=1000, max_seconds=60, on_decided=record_events)
+    reversed_ = record_follow_up(session, TEST_CLIENT, FollowUp(TransactionType.REVERSAL, captured, 5), 1).id
+    session.commit()
+    drain_partitions(session_factory, [0], batch_size=1000, max_seconds=60, on_decided=record_events)
+
+    assert sorted(m[:3] for m in messages(session)) == sorted(
+        [
+            (held, "transaction.held", everything.id),
+            (captured, "transaction.captured", everything.id),
+            (void_after, "transaction.rejected", everything.id),
+            (reversed_, "transaction.reversed", everything.id),
+        ]
+    )

@@ -3,7 +3,6 @@
 import dataclasses
 import hashlib
 
-from api.extensions.database import db_connection
 from api.extensions.problems import Problem
 from api.extensions.responses import json_array, json_text
 from api.extensions.smorest import Blueprint, max_body
@@ -15,9 +14,8 @@ from api.resources.movements.schemas import (
     TransferSchema,
     WithdrawSchema,
 )
-from api.shared.accept import accept
+from api.shared.accept import accept, accepted_answer
 from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
-from api.shared.prefer import wait_as_preferred
 from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.enums import Scope
@@ -111,13 +109,7 @@ def batch(body: dict, headers: dict):
 
 def _accept_one(request_: TransactionRequest, headers: dict):
     [accepted] = _accept([dataclasses.replace(request_, idempotency_key=headers.get("idempotency_key"))])
-    answer = {"Location": f"/transactions/{accepted.id}"}
-    if accepted.replayed:
-        answer["Idempotent-Replayed"] = "true"
-    decided, applied = wait_as_preferred(db_connection(), accepted.id, headers.get("prefer"))
-    if decided is None:
-        return json_text(accepted.body, 202, answer | applied)
-    return json_text(decided, 200, answer | applied)
+    return accepted_answer(accepted, headers.get("prefer"))
 
 
 def _accept(requests: list[TransactionRequest], *, batch: bool = False) -> list[Accepted]:

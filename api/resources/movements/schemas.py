@@ -6,6 +6,7 @@ The same schemas, with ``type`` and ``idempotency_key`` added, validate the item
 import json
 from typing import ClassVar
 
+from flask import current_app
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from api.extensions.smorest import BoundedList, Schema
@@ -72,6 +73,8 @@ class MovementSchema(Schema):
 
     @post_load
     def _as_request(self, data: dict, **kwargs) -> TransactionRequest:
+        hold = data.get("hold", False)
+        expires_in = data.get("expires_in", current_app.config["HOLD_DEFAULT_EXPIRES_SECONDS"] if hold else None)
         return TransactionRequest(
             type=self.TYPE,
             debit_user_id=data[self.DEBIT],
@@ -81,7 +84,36 @@ class MovementSchema(Schema):
             idempotency_key=data.get("idempotency_key"),
             metadata=data.get("metadata"),
             callback_url=data.get("callback_url"),
+            hold=hold,
+            expires_in=expires_in,
         )
+
+
+class HoldSchema(MovementSchema):
+    """A withdraw or a transfer may be a hold: reserved now, captured or voided later (docs/api.md)."""
+
+    hold = domain.StrictBoolean(
+        load_default=False,
+        metadata={"description": "Reserve the amount now; capture or void it later (POST /transactions/{id}/...)"},
+    )
+    expires_in = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "Seconds until an unsettled hold is released; default HOLD_DEFAULT_EXPIRES_SECONDS"
+            " (7 days), at most HOLD_MAX_EXPIRES_SECONDS (30 days)"
+        },
+    )
+
+    @validates_schema
+    def _expiry_of_a_hold(self, data: dict, **kwargs) -> None:
+        if "expires_in" not in data:
+            return
+        if not data.get("hold"):
+            raise ValidationError("Only a hold expires.", "expires_in")
+        most = current_app.config["HOLD_MAX_EXPIRES_SECONDS"]
+        if data["expires_in"] > most:
+            raise ValidationError(f"Must be at most {most} seconds.", "expires_in")
 
 
 class DepositSchema(MovementSchema):
@@ -91,14 +123,14 @@ class DepositSchema(MovementSchema):
     provider_id = domain.user_id(load_default=DEPOSIT_PROVIDER, metadata={"example": DEPOSIT_PROVIDER})
 
 
-class WithdrawSchema(MovementSchema):
+class WithdrawSchema(HoldSchema):
     TYPE, DEBIT, CREDIT = TransactionType.WITHDRAW, "user_id", "provider_id"
 
     user_id = domain.user_id(required=True)
     provider_id = domain.user_id(load_default=WITHDRAW_PROVIDER, metadata={"example": WITHDRAW_PROVIDER})
 
 
-class TransferSchema(MovementSchema):
+class TransferSchema(HoldSchema):
     TYPE, DEBIT, CREDIT = TransactionType.TRANSFER, "from_user_id", "to_user_id"
 
     from_user_id = domain.user_id(required=True)

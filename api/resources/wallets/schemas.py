@@ -9,7 +9,7 @@ from api.shared.pages import PageQuerySchema
 from api.shared.transactions import TransactionPageSchema
 from ledger.enums import AccountType, TransactionType, WalletStatus
 
-# `system` is the ledger's own account (world); clients cannot open one.
+# `system` (world) and `holding` accounts are the ledger's own; clients cannot open one.
 OPENABLE_ACCOUNT_TYPES = (AccountType.USER, AccountType.PROVIDER)
 
 
@@ -26,7 +26,14 @@ class WalletSchema(Schema):
     acnt_type = fields.String(metadata={"enum": list(AccountType)})
     currency = fields.String()
     status = fields.String(metadata={"enum": list(WalletStatus)})
-    balance = fields.Integer(metadata={"description": "cents; changes only when a worker applies a transaction"})
+    balance = fields.Integer(
+        metadata={
+            "description": "cents the wallet holds, not counting held money (a hold moves it out until it is"
+            " settled); changes only when a worker applies a transaction"
+        }
+    )
+    held = fields.Integer(metadata={"description": "cents reserved by this wallet's open holds"})
+    available = fields.Integer(metadata={"description": "cents the wallet can spend now: its balance, never below 0"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
