@@ -13,6 +13,8 @@ DEV_ENV := .dev/env
 TEST_DATABASE_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Test processes side by side (tests/fixtures/parallel.py keeps them apart); 0 runs in this process.
+TEST_PROCESSES ?= 2
 
 .PHONY: dev test demo verify migrate bench lint venv api-key api-keys revoke-api-key
 
@@ -34,7 +36,7 @@ dev: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 demo: $(INSTALLED)
 	$(BIN)/python -m ledger demo

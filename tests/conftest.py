@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from devtools.databases import fresh_database
 from ledger.clients import issue_key
 from ledger.db import make_engine
+from tests.fixtures import parallel
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_DATABASE_URL = parallel.database_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/wallet_test")
+)
+TEST_REDIS_URL = parallel.redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 # settings.py reads the environment at import: point every part of the system (this process and
 # the worker processes it starts) at the test database and broker before anything imports it.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
