@@ -38,6 +38,11 @@ SWEEP_QUEUED_AGE_SECONDS = _float("SWEEP_QUEUED_AGE_SECONDS", 3.0)
 WAKE_TTL_SECONDS = _int("WAKE_TTL_SECONDS", 30)
 BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
 
+# One JSON object per line (observability.logs) unless told otherwise: a deployment that forgets
+# this variable still gets lines its log pipeline can parse. `make dev` sets text, for a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+
 # Loopback by default, for a developer's machine; the container image sets 0.0.0.0.
 API_HOST = os.environ.get("API_HOST", "127.0.0.1")
 API_PORT = _int("API_PORT", 8000)

@@ -11,6 +11,7 @@ import settings
 from api.extensions.auth import init_auth
 from api.extensions.database import Database
 from api.extensions.rate_limits import init_rate_limits
+from api.extensions.request_ids import init_request_ids
 from api.extensions.smorest import BEARER_SCHEME, BEARER_SECURITY, Api, document_bounds, document_one_of
 from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
@@ -73,6 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     # Keys in the order ledger.representation writes them, not sorted.
     app.json.sort_keys = False
+    # First: every other hook, the limiter's and authentication's included, logs under the request id.
+    init_request_ids(app)
     Database(app)
     init_wakeups(app)
     init_swagger_ui(app)

@@ -23,6 +23,9 @@ from ledger.db import make_engine, make_session_factory
 from ledger.demo import DEV_CLIENT
 
 API_KEY = "WALLET_API_KEY"
+# What `make dev` sets unless the file or the shell says otherwise: logs for a terminal, not for a
+# pipeline (production's default is JSON, settings.LOG_FORMAT).
+DEV_DEFAULTS = {"LOG_FORMAT": "text"}
 
 
 def dev_env() -> dict[str, str]:
@@ -69,8 +72,8 @@ def ensure_api_key(path: Path, session: Session) -> bool:
 
 
 def environment(path: Path) -> dict[str, str]:
-    """The file's values under the real environment's."""
-    return {**read(path), **os.environ}
+    """The development defaults, under the file's values, under the real environment's."""
+    return {**DEV_DEFAULTS, **read(path), **os.environ}
 
 
 def main(argv: list[str]) -> None:

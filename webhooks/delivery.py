@@ -9,6 +9,10 @@ holding the row (claimed but never sent, or killed mid-POST) lets the lease run 
 due, is claimed again under a new id, and any task left over from the old claim finds it is not
 its own and does nothing. The price is at-least-once: a receiver may see an event twice, with the
 same ``webhook-id``.
+
+Each attempt writes one log line (``event: webhook_attempt``): the delivery (outbox row) id, the
+attempt, the event type, the transaction's id, the outcome (``delivered``, ``retry`` with its next
+time, ``failed`` when given up) and what the receiver answered.
 """
 
 import json
@@ -100,6 +104,8 @@ class Request:
     endpoint_id: uuid.UUID | None
     url: str
     attempt: int
+    event_type: str
+    transaction_id: uuid.UUID
     body: bytes | None
     headers: dict[str, str]
     # Stands in for the POST when nothing can be sent (no secret, endpoint disabled).
@@ -123,7 +129,9 @@ def deliver_message(session_factory: sessionmaker[Session], claim: Claim, policy
     else:
         response = policy.transport.post(request.url, request.body, request.headers)
     with session_factory() as session, session.begin():
-        return _settle(session, request, response, attempted_at, policy)
+        outcome, next_attempt_at = _settle(session, request, response, attempted_at, policy)
+    _log_attempt(request, response, outcome, next_attempt_at)
+    return outcome
 
 
 def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | None:
@@ -138,7 +146,17 @@ def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | 
     endpoint = message.endpoint
 
     def request(body: bytes | None = None, headers: dict | None = None, unsent=None) -> Request:
-        return Request(claim, message.endpoint_id, message.url, message.attempts, body, headers or {}, unsent)
+        return Request(
+            claim,
+            message.endpoint_id,
+            message.url,
+            message.attempts,
+            message.event_type,
+            message.transaction_id,
+            body,
+            headers or {},
+            unsent,
+        )
 
     if endpoint is not None and endpoint.status != EndpointStatus.ACTIVE:
         return request(unsent=Response(None, f"endpoint is {endpoint.status}", 0, refused=True))
@@ -153,7 +171,7 @@ def _start(session: Session, claim: Claim, policy: DeliveryPolicy) -> Request | 
 
 def _settle(
     session: Session, request: Request, response: Response, attempted_at: datetime, policy: DeliveryPolicy
-) -> str:
+) -> tuple[str, datetime | None]:
     verdict = retries.FAIL if response.refused else retries.verdict(response.status)
     delay = None
     if verdict == retries.RETRY:
@@ -184,4 +202,25 @@ def _settle(
     if verdict == retries.DISABLE and request.endpoint_id is not None:
         log.warning("webhook endpoint %s answered 410 Gone: disabled", request.endpoint_id)
         session.execute(DISABLE_ENDPOINT, {"id": request.endpoint_id, "reason": "the endpoint answered 410 Gone"})
-    return "retry" if status == DeliveryStatus.PENDING else str(status)
+    return ("retry" if status == DeliveryStatus.PENDING else str(status)), next_attempt_at
+
+
+def _log_attempt(request: Request, response: Response, outcome: str, next_attempt_at: datetime | None) -> None:
+    # After the commit: the line says what the database now holds.
+    context = {
+        "event": "webhook_attempt",
+        "delivery_id": str(request.claim.message_id),
+        "attempt": request.attempt,
+        "event_type": request.event_type,
+        "transaction_id": str(request.transaction_id),
+        "endpoint_id": str(request.endpoint_id) if request.endpoint_id else None,
+        "outcome": outcome,
+        "status_code": response.status,
+        "latency_ms": response.latency_ms,
+    }
+    if response.error:
+        context["error"] = response.error
+    if next_attempt_at is not None:
+        context["next_attempt_at"] = next_attempt_at.isoformat()
+    level = logging.INFO if outcome == DeliveryStatus.DELIVERED else logging.WARNING
+    log.log(level, "webhook %s: %s, attempt %d", request.event_type, outcome, request.attempt, extra=context)

@@ -3,19 +3,23 @@
 The engine is created after the fork, in ``worker_process_init``: a connection pool inherited
 from a parent process would share sockets between processes. Pools that do not fork (the
 webhooks worker's threads) open it on first use instead.
+
+Logging is ours, not Celery's (``setup_logging``): workers and beat write the API's lines
+(observability.logs), and Celery leaves the root logger alone.
 """
 
 import re
 import threading
 
 from celery import Celery
-from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown, worker_shutdown
+from celery.signals import celeryd_init, setup_logging, worker_process_init, worker_process_shutdown, worker_shutdown
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings
 from celeryconfig import CELERY_CONFIG
 from ledger.db import make_engine, make_session_factory
+from observability.logs import configure
 
 celery_app = Celery("wallet")
 celery_app.conf.update(CELERY_CONFIG)
@@ -31,6 +35,15 @@ LEDGER_QUEUE = re.compile(r"ledger\.p(\d+)")
 def owned_partitions() -> tuple[int, ...]:
     """The partitions of the ``ledger.pNN`` queues this worker process consumes; empty elsewhere."""
     return _owned
+
+
+# celeryd_init too: a worker warns (running as root, ...) before Celery sets up logging, and those
+# warnings must be lines like the others.
+@celeryd_init.connect
+@setup_logging.connect
+def configure_logging(**_) -> None:
+    """LOG_FORMAT and LOG_LEVEL from settings; Celery's ``--loglevel`` and its formats are not used."""
+    configure(settings.LOG_FORMAT, settings.LOG_LEVEL)
 
 
 @celeryd_init.connect

@@ -6,10 +6,13 @@ and the tests all start ledger workers, the webhooks worker, beat and Flower fro
 
 import sys
 
+import settings
 from celeryconfig import QueueName
 from workers.routing import worker_queues
 
-CELERY = [sys.executable, "-m", "celery", "-A", "workers.app"]
+# Celery prints its start-up banner rather than logging it: in JSON it would be the one line of a
+# worker's output that a log pipeline cannot parse. --quiet drops it; the text format keeps it.
+CELERY = [sys.executable, "-m", "celery", "-A", "workers.app", *(["--quiet"] if settings.LOG_FORMAT == "json" else [])]
 # Mingle and gossip synchronise workers at start-up and chat between them afterwards; nothing here
 # needs either (each queue has one consumer), and both cost start-up time and broker traffic.
 QUIET = ["--without-mingle", "--without-gossip", "--loglevel", "INFO"]

@@ -6,6 +6,9 @@ batch over all the partitions it owns, one database transaction each, at most on
 ``pace`` seconds so rows gather between batches (the latency this adds is at most ``pace``), and
 only after ``linger`` seconds without a row does it release the wake-up keys, look one last time,
 and return. Under steady traffic one task carries thousands of transactions.
+
+Each batch that decided anything writes one log line (``event: batch``): its partitions, size,
+duration, and the ids it applied and rejected (with why), so a transaction's id finds its decision.
 """
 
 import logging
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.posting import DecisionHook, DrainResult, apply_with_retry
+from ledger.enums import TransactionStatus
+from ledger.posting import BatchResult, DecisionHook, DrainResult, apply_with_retry
 from workers.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,7 @@ def drain(
     idle_since: float | None = None
     while True:
         started = time.monotonic()
-        batch = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+        batch = _apply(session_factory, partitions, policy.batch_size, on_decided)
         result.add(batch)
         if batch.events:
             on_events()
@@ -59,7 +63,7 @@ def drain(
         elif started - idle_since >= policy.linger:
             # Release first, then look: a row committed after the release wakes a new drain.
             wakeups.release(partitions)
-            last = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+            last = _apply(session_factory, partitions, policy.batch_size, on_decided)
             result.add(last)
             if not last.decisions:
                 return result
@@ -70,3 +74,43 @@ def drain(
             return result
         if len(batch.decisions) < policy.batch_size:
             time.sleep(max(0.0, policy.pace - (time.monotonic() - started)))
+
+
+def _apply(
+    session_factory: sessionmaker[Session],
+    partitions: Sequence[int],
+    batch_size: int,
+    on_decided: DecisionHook | None,
+) -> BatchResult:
+    started = time.monotonic()
+    batch = apply_with_retry(session_factory, partitions, batch_size, on_decided)
+    if batch.decisions:
+        _log_batch(partitions, batch, (time.monotonic() - started) * 1000)
+    return batch
+
+
+def _log_batch(partitions: Sequence[int], batch: BatchResult, duration_ms: float) -> None:
+    """One line per decided batch; applied ids include holds (``held``), as in ``DrainResult``."""
+    applied = [d.transaction_id for d in batch.decisions if d.status != TransactionStatus.REJECTED]
+    rejections = [
+        {"transaction_id": d.transaction_id, "failure_code": str(d.failure_code)}
+        for d in batch.decisions
+        if d.status == TransactionStatus.REJECTED
+    ]
+    log.info(
+        "batch: %d applied, %d rejected in %.1f ms",
+        len(applied),
+        len(rejections),
+        duration_ms,
+        extra={
+            "event": "batch",
+            "partitions": list(partitions),
+            "batch_size": len(batch.decisions),
+            "applied": len(applied),
+            "rejected": len(rejections),
+            "duration_ms": round(duration_ms, 1),
+            "applied_ids": applied,
+            "rejections": rejections,
+            "webhook_events": batch.events,
+        },
+    )

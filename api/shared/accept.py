@@ -4,7 +4,12 @@
 transaction: committed before the wake-up. A 202 is a promise only once the row is durable, and a
 worker woken before the commit could look for the row and not find it. A wake-up that cannot be
 sent is the sweeper's to resend, never an error for the client (``wake`` never raises).
+
+Each accept writes one log line (``event: accepted``) with the ids it was given: the first line of
+each transaction's life in the logs, under the request's id.
 """
+
+import logging
 
 from flask import Response, current_app
 
@@ -16,11 +21,14 @@ from api.shared.prefer import wait_as_preferred
 from ledger.accept import Accepted, FollowUp, TransactionRequest, record_follow_up, record_transactions
 from ledger.enums import TransactionStatus
 
+log = logging.getLogger(__name__)
+
 
 def accept(requests: list[TransactionRequest]) -> list[Accepted]:
     """Accept the calling client's ``requests`` in one call and one commit; the ledger's errors propagate."""
     accepted = record_transactions(db_connection(), client_id(), requests, current_app.config["PARTITIONS"])
     _wake(accepted)
+    _log(accepted)
     return accepted
 
 
@@ -28,6 +36,7 @@ def accept_follow_up(request: FollowUp) -> Accepted:
     """Accept a capture, a void or a reversal of one of the calling client's transactions."""
     accepted = record_follow_up(db_connection(), client_id(), request, current_app.config["PARTITIONS"])
     _wake([accepted])
+    _log([accepted], type=str(request.type), original_id=str(request.original_id))
     return accepted
 
 
@@ -40,6 +49,22 @@ def accepted_answer(accepted: Accepted, prefer: str | None) -> Response:
     if decided is None:
         return json_text(accepted.body, 202, headers | applied)
     return json_text(decided, 200, headers | applied)
+
+
+def _log(accepted: list[Accepted], **context: str) -> None:
+    # The hot path: one line per request, a batch's ids in it, and nothing built when INFO is off.
+    if not log.isEnabledFor(logging.INFO):
+        return
+    replayed = [str(a.id) for a in accepted if a.replayed]
+    context = {
+        "event": "accepted",
+        "transaction_ids": [str(a.id) for a in accepted],
+        "partitions": sorted({a.partition for a in accepted}),
+        **context,
+    }
+    if replayed:
+        context["replayed_ids"] = replayed
+    log.info("accepted %d transaction%s", len(accepted), "" if len(accepted) == 1 else "s", extra=context)
 
 
 def _wake(accepted: list[Accepted]) -> None:

@@ -48,3 +48,12 @@ def test_the_development_key_is_made_once_and_again_when_the_database_forgets_it
     assert ensure_api_key(path, session) is True
     assert read(path)["WALLET_API_KEY"] != key
     assert {k: v for k, v in read(path).items() if k != "WALLET_API_KEY"} == secrets_before
+
+
+def test_make_dev_logs_text_unless_told_otherwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "env"
+    write_once(path)
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    assert environment(path)["LOG_FORMAT"] == "text"
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    assert environment(path)["LOG_FORMAT"] == "json"
