@@ -15,7 +15,7 @@ from workers.routing import worker_queues
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.app", *(["--quiet"] if settings.LOG_FORMAT == "json" else [])]
 # Mingle and gossip synchronise workers at start-up and chat between them afterwards; nothing here
 # needs either (each queue has one consumer), and both cost start-up time and broker traffic.
-QUIET = ["--without-mingle", "--without-gossip", "--loglevel", "INFO"]
+QUIET = ["--without-mingle", "--without-gossip"]
 
 
 class MissingCredentials(RuntimeError):
@@ -48,7 +48,7 @@ def webhooks_worker() -> list[str]:
 
 def beat(schedule: str) -> list[str]:
     """Exactly one per deployment: two would send every sweep twice (harmless, but wasted)."""
-    return [*CELERY, "beat", "--schedule", schedule, "--loglevel", "INFO"]
+    return [*CELERY, "beat", "--schedule", schedule]
 
 
 def flower(port: int, address: str, basic_auth: str) -> list[str]:
