@@ -5,6 +5,10 @@ threads keep answering. The app is not preloaded, so each worker opens its own c
 after the fork.
 """
 
+from pathlib import Path
+
+from prometheus_client import multiprocess
+
 import settings
 
 bind = f"{settings.API_HOST}:{settings.API_PORT}"
@@ -23,6 +27,26 @@ control_socket_disable = True
 limit_request_field_size = 16 * 1024
 # The longest request line gunicorn allows (the default is 4094).
 limit_request_line = 8190
+
+
+def on_starting(server) -> None:
+    """Start the metrics of this run from nothing: files a previous run left would be summed in."""
+    directory = settings.PROMETHEUS_MULTIPROC_DIR
+    if not directory:
+        if workers > 1:
+            server.log.warning("PROMETHEUS_MULTIPROC_DIR is not set: each /metrics answer counts one worker only")
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    # Only prometheus-client's own files: the variable may name a directory that holds more.
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's gauges leave the sum (its counters and histograms stay, as Prometheus expects)."""
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        multiprocess.mark_process_dead(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)
 
 
 def post_worker_init(worker) -> None:
