@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.posting import DecisionHook, DrainResult, apply_with_retry
+from ledger.posting import BatchResult, DecisionHook, DrainResult, apply_with_retry
+from observability.metrics.engine import observe_batch
 from workers.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def drain(
     idle_since: float | None = None
     while True:
         started = time.monotonic()
-        batch = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+        batch = _apply(session_factory, partitions, policy.batch_size, on_decided)
         result.add(batch)
         if batch.events:
             on_events()
@@ -59,7 +60,7 @@ def drain(
         elif started - idle_since >= policy.linger:
             # Release first, then look: a row committed after the release wakes a new drain.
             wakeups.release(partitions)
-            last = apply_with_retry(session_factory, partitions, policy.batch_size, on_decided)
+            last = _apply(session_factory, partitions, policy.batch_size, on_decided)
             result.add(last)
             if not last.decisions:
                 return result
@@ -70,3 +71,13 @@ def drain(
             return result
         if len(batch.decisions) < policy.batch_size:
             time.sleep(max(0.0, policy.pace - (time.monotonic() - started)))
+
+
+def _apply(
+    session_factory: sessionmaker[Session], partitions: Sequence[int], batch_size: int, on_decided: DecisionHook | None
+) -> BatchResult:
+    """One batch, timed and counted once committed (a batch that rolled back for good raises first)."""
+    started = time.perf_counter()
+    batch = apply_with_retry(session_factory, partitions, batch_size, on_decided)
+    observe_batch(batch.decisions, batch.latencies, time.perf_counter() - started)
+    return batch
