@@ -80,8 +80,8 @@ CELERY_CONFIG = {
         TaskName.DELIVER_DUE: {"queue": QueueName.WEBHOOKS},
         TaskName.DELIVER: {"queue": QueueName.WEBHOOKS},
     },
-    # The worker imports these modules for their tasks; the API only sends by name.
-    "imports": ["workers.tasks", "workers.webhooks"],
+    # The worker imports these modules for their tasks (and its metrics server); the API only sends by name.
+    "imports": ["workers.tasks", "workers.webhooks", "workers.metrics"],
     # Task events for Flower (the -E worker flag turns them on too).
     "worker_send_task_events": True,
     "beat_schedule": {

@@ -86,3 +86,12 @@ API_MAX_BATCH_ITEMS = _int("API_MAX_BATCH_ITEMS", 1000)
 # says (expires_in), and the longest it may ask for: a card authorization's week, and a month.
 HOLD_DEFAULT_EXPIRES_SECONDS = _int("HOLD_DEFAULT_EXPIRES_SECONDS", 7 * 24 * 3600)
 HOLD_MAX_EXPIRES_SECONDS = _int("HOLD_MAX_EXPIRES_SECONDS", 30 * 24 * 3600)
+
+# Metrics (docs/deploy.md, "Metrics"). The API's gunicorn workers write theirs in this directory so
+# that a scrape of any worker sums them all (prometheus-client's multiprocess mode, which reads the
+# variable itself when imported); gunicorn empties it at start. Unset: each process counts alone.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# Each Celery worker serves its own /metrics on this port, 0 for none (the image sets 9100). Two
+# workers on one machine (make dev) need a port each.
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
+WORKER_METRICS_PORT = _int("WORKER_METRICS_PORT", 0)

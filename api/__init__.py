@@ -10,6 +10,7 @@ from flask import Flask
 import settings
 from api.extensions.auth import init_auth
 from api.extensions.database import Database
+from api.extensions.metrics import init_metrics
 from api.extensions.rate_limits import init_rate_limits
 from api.extensions.request_ids import init_request_ids
 from api.extensions.smorest import BEARER_SCHEME, BEARER_SECURITY, Api, document_bounds, document_one_of
@@ -17,6 +18,7 @@ from api.extensions.swagger_ui import ASSETS_URL, init_swagger_ui
 from api.extensions.wakeups import init_wakeups
 from api.resources.follow_ups.routes import blp as follow_ups
 from api.resources.health.routes import blp as health
+from api.resources.metrics.routes import blp as metrics
 from api.resources.movements.routes import blp as movements
 from api.resources.transactions.routes import blp as transactions
 from api.resources.wallets.routes import blp as wallets
@@ -45,6 +47,7 @@ def settings_config() -> dict:
         "API_KEY_CACHE_SECONDS": settings.API_KEY_CACHE_SECONDS,
         "WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
         "WEBHOOK_ALLOW_PRIVATE": settings.WEBHOOK_ALLOW_PRIVATE,
+        "PROMETHEUS_MULTIPROC_DIR": settings.PROMETHEUS_MULTIPROC_DIR,
     }
 
 
@@ -77,6 +80,8 @@ def create_app(config: dict | None = None) -> Flask:
     # First: every other hook, the limiter's and authentication's included, logs under the request id.
     init_request_ids(app)
     Database(app)
+    # First: the clock starts before the limiter or the key check can refuse the request.
+    init_metrics(app)
     init_wakeups(app)
     init_swagger_ui(app)
     init_wait_slots(app)
@@ -89,6 +94,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.security_scheme(BEARER_SCHEME, BEARER_SECURITY)
     api.ma_plugin.converter.add_attribute_function(document_one_of)
     api.ma_plugin.converter.add_attribute_function(document_bounds(app.config))
-    for blueprint in (wallets, movements, transactions, follow_ups, health, webhooks):
+    for blueprint in (wallets, movements, transactions, follow_ups, health, webhooks, metrics):
         api.register_blueprint(blueprint)
     return app

@@ -6,8 +6,10 @@ after the fork.
 """
 
 import logging
+from pathlib import Path
 
 from gunicorn import glogging
+from prometheus_client import multiprocess
 
 import settings
 from observability.logs import logging_config
@@ -50,8 +52,28 @@ logger_class = Logger
 
 
 def on_starting(server) -> None:
-    # Warnings as log lines in LOG_FORMAT rather than lines of printed text; the workers inherit it.
+    """Warnings as log lines, and the metrics of this run started from nothing.
+
+    Printed, a warning is several lines of text; as a log line it has LOG_FORMAT's shape, and the
+    workers inherit it. Metrics files a previous run left would be summed into this run's.
+    """
     logging.captureWarnings(True)
+    directory = settings.PROMETHEUS_MULTIPROC_DIR
+    if not directory:
+        if workers > 1:
+            server.log.warning("PROMETHEUS_MULTIPROC_DIR is not set: each /metrics answer counts one worker only")
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    # Only prometheus-client's own files: the variable may name a directory that holds more.
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's gauges leave the sum (its counters and histograms stay, as Prometheus expects)."""
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        multiprocess.mark_process_dead(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)
 
 
 def post_worker_init(worker) -> None:

@@ -107,7 +107,8 @@ ENTRIES = Prepared(
 # decided_at is clock_timestamp(), not now(): now() is the start of the batch's transaction, which
 # would hide the batch's own duration from every submit-to-applied latency. No "status = 'queued'"
 # filter: a decided row's status cannot change (transactions_decided_final raises, and the whole
-# batch rolls back), which is the guard, kept by the database for every writer.
+# batch rolls back), which is the guard, kept by the database for every writer. Each row answers
+# its submit-to-decided latency, which the row already holds: one float a row, no other read.
 STATUSES = Prepared(
     "ledger_statuses",
     ("uuid[]", "text[]", "text[]", "text[]"),
@@ -117,6 +118,7 @@ STATUSES = Prepared(
         decided_at = clock_timestamp()
     FROM unnest($1, $2, $3, $4) AS u(id, status, failure_code, failure_message)
     WHERE t.id = u.id
+    RETURNING CAST(extract(epoch FROM t.decided_at - t.created_at) AS float8)
     """,
 )
 
@@ -129,6 +131,8 @@ class ConcurrentApply(Exception):
 class BatchResult:
     decisions: list[Decision] = field(default_factory=list)
     events: int = 0
+    # Seconds from each decided row's acceptance to its decision (decided_at - created_at), for metrics.
+    latencies: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -222,11 +226,12 @@ def apply_batch(
         ENTRIES.execute(session, *map(_array, (entry_transactions, entry_wallets, entry_amounts, entry_balances)))
     decided = STATUSES.execute(
         session, _array(ids), _array(statuses), _text_array(failure_codes), _text_array(failure_messages)
-    ).rowcount
-    if decided != len(decisions):
-        raise ConcurrentApply(f"{len(decisions) - decided} of {len(decisions)} queued rows were not found")
+    )
+    latencies = decided.scalars().all()
+    if len(latencies) != len(decisions):
+        raise ConcurrentApply(f"{len(decisions) - len(latencies)} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
-    return BatchResult(decisions, events)
+    return BatchResult(decisions, events, latencies)
 
 
 def _holding_accounts(session: Session, currencies: set[str]) -> dict[str, int]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.enums import TransactionStatus
 from ledger.posting import BatchResult, DecisionHook, DrainResult, apply_with_retry
+from observability.metrics.engine import observe_batch
 from workers.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
@@ -77,15 +78,15 @@ def drain(
 
 
 def _apply(
-    session_factory: sessionmaker[Session],
-    partitions: Sequence[int],
-    batch_size: int,
-    on_decided: DecisionHook | None,
+    session_factory: sessionmaker[Session], partitions: Sequence[int], batch_size: int, on_decided: DecisionHook | None
 ) -> BatchResult:
-    started = time.monotonic()
+    """One batch, timed, then counted and logged once committed (a batch that rolled back for good raises first)."""
+    started = time.perf_counter()
     batch = apply_with_retry(session_factory, partitions, batch_size, on_decided)
+    duration = time.perf_counter() - started
+    observe_batch(batch.decisions, batch.latencies, duration)
     if batch.decisions:
-        _log_batch(partitions, batch, (time.monotonic() - started) * 1000)
+        _log_batch(partitions, batch, duration * 1000)
     return batch
 
 

@@ -17,6 +17,7 @@ import settings
 from celeryconfig import QueueName, TaskName
 from ledger.holds import expire_due_holds
 from ledger.queries import stale_partitions
+from observability.metrics.engine import DRAINS
 from webhooks.outbox import record_events
 from workers.app import celery_app, owned_partitions, session_factory
 from workers.draining import DrainPolicy, drain
@@ -48,6 +49,7 @@ def drain_partitions(partition: int) -> dict:
     """
     partitions = sorted({*owned_partitions(), partition})
     wakeups.count(DRAINS_RUN)
+    DRAINS.inc()
     nudged = [0.0]
 
     def nudge_delivery() -> None:

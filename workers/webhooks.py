@@ -10,6 +10,7 @@ import uuid
 
 import settings
 from celeryconfig import TaskName
+from observability.metrics.webhooks import DELIVERIES
 from webhooks.delivery import Claim, DeliveryPolicy, claim_due, deliver_message
 from webhooks.transport import HttpTransport
 from workers.app import celery_app, session_factory
@@ -47,4 +48,6 @@ def deliver_due() -> int:
 def deliver(self, message_id: str) -> str:
     """POST one event and record the attempt; the outcome ('delivered', 'retry', ...) is logged by Celery."""
     claim = Claim(uuid.UUID(message_id), uuid.UUID(self.request.id))
-    return deliver_message(session_factory(), claim, policy())
+    outcome = deliver_message(session_factory(), claim, policy())
+    DELIVERIES.labels(outcome).inc()
+    return outcome

@@ -15,6 +15,7 @@ from flask import Response, current_app
 
 from api.extensions.auth import client_id
 from api.extensions.database import db_connection
+from api.extensions.metrics import count_accepted
 from api.extensions.responses import json_text
 from api.extensions.wakeups import wakeups
 from api.shared.prefer import wait_as_preferred
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 def accept(requests: list[TransactionRequest]) -> list[Accepted]:
     """Accept the calling client's ``requests`` in one call and one commit; the ledger's errors propagate."""
     accepted = record_transactions(db_connection(), client_id(), requests, current_app.config["PARTITIONS"])
+    count_accepted(r.type for r, a in zip(requests, accepted, strict=True) if not a.replayed)
     _wake(accepted)
     _log(accepted)
     return accepted
@@ -35,6 +37,8 @@ def accept(requests: list[TransactionRequest]) -> list[Accepted]:
 def accept_follow_up(request: FollowUp) -> Accepted:
     """Accept a capture, a void or a reversal of one of the calling client's transactions."""
     accepted = record_follow_up(db_connection(), client_id(), request, current_app.config["PARTITIONS"])
+    if not accepted.replayed:
+        count_accepted([request.type])
     _wake([accepted])
     _log([accepted], type=str(request.type), original_id=str(request.original_id))
     return accepted

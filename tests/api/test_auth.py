@@ -50,6 +50,7 @@ ROUTES = [
     ("get", "/webhooks/{hook}", None, Scope.WEBHOOKS_MANAGE),
     ("delete", "/webhooks/{hook}", None, Scope.WEBHOOKS_MANAGE),
     ("get", "/webhooks/{hook}/deliveries", None, Scope.WEBHOOKS_MANAGE),
+    ("get", "/metrics", None, Scope.METRICS_READ),
 ]
 
 
