@@ -24,8 +24,9 @@ from bench.cpu import Roles
 from bench.load import LoadResult, offer_at_rate, offer_closed
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
-from bench.outcomes import last_seq, outcome, wait_until_decided
+from bench.outcomes import applied_per_second, last_seq, latency_quantiles, outcome, wait_until_decided
 from bench.pgbench import pgbench_tps
+from bench.plots import write_plots
 from bench.progress import Progress
 from bench.report import write
 from bench.system import System, flush_redis
@@ -175,6 +176,9 @@ class Bench:
             "http_errors": _errors(load),
             "rss_mb": self.memory.megabytes(),
             "cpu_ms_per_txn": _per_item(cpu, transactions),
+            # For the plots (bench/plots.py).
+            "applied_per_second": applied_per_second(self.engine, low, high),
+            "latency_ms_quantiles": latency_quantiles(self.engine, low, high),
         }
         return document
 
@@ -343,7 +347,8 @@ class Bench:
 
 
 def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict:
-    """Run every configured workload against a system of the bench's own; write and return the results."""
+    """Run every configured workload against a system of the bench's own; write the results and their plots
+    (bench/plots.py) next to ``config.results_path``, and return the results."""
     progress = progress or Progress()
     progress.update(
         "pgbench", None, f"-s {config.pgbench_scale} -c {config.pgbench_clients}, {config.pgbench_seconds:g}s"
@@ -404,6 +409,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
     finally:
         engine.dispose()
     write(document, config.results_path)
+    write_plots(document, config.results_path.parent)
     return document
 
 
