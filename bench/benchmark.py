@@ -272,8 +272,12 @@ class Bench:
     def _read_paths(self) -> dict[str, tuple[str, list[str]]]:
         with self.engine.connect() as conn:
             ids = conn.execute(
-                text("SELECT id::text FROM transactions WHERE status = 'applied' ORDER BY random() LIMIT :n"),
-                {"n": READ_SAMPLE},
+                # The bench's own: the platform's opening balance is another client's, a 404 to the bench.
+                text(
+                    "SELECT id::text FROM transactions WHERE status = 'applied' AND client_id = :client"
+                    " ORDER BY random() LIMIT :n"
+                ),
+                {"n": READ_SAMPLE, "client": BENCH_CLIENT},
             ).scalars()
             transactions = [f"/transactions/{i}" for i in ids]
         wallets = [
