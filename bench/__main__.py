@@ -26,7 +26,7 @@ def main() -> int:
         print("bench interrupted; every process it started has been stopped", file=sys.stderr)
         return 130
     print(table(document))
-    print(f"\nresults: {config.results_path}", file=sys.stderr)
+    print(f"\nresults: {config.results_path} (plots: *.png beside it)", file=sys.stderr)
     return 0 if document["verify"] else 1
 
 

@@ -10,8 +10,11 @@ generator and the same wallets, and reports the ratio of the two.
 import asyncio
 import random
 import time
+import uuid
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
@@ -24,9 +27,11 @@ from bench.cpu import Roles
 from bench.load import LoadResult, offer_at_rate, offer_closed
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
-from bench.outcomes import last_seq, outcome, wait_until_decided
+from bench.outcomes import applied_per_second, last_seq, latency_quantiles, outcome, wait_until_decided
 from bench.pgbench import pgbench_tps
+from bench.plots import write_plots
 from bench.progress import Progress
+from bench.read_cost import read_cost
 from bench.report import write
 from bench.system import System, flush_redis
 from bench.workloads import DEPOSIT_PROVIDER, WORKLOADS, Workload, funding_factory, request_factory, wallet_ids
@@ -41,6 +46,8 @@ MIN_DRAIN_TIMEOUT = 120.0
 PROVIDER_FLOAT = 999_999_999_999
 # Transactions and wallets the reads workload picks its GETs from.
 READ_SAMPLE = 2000
+# How long the pollers wait for the writer's first accepted transaction.
+FIRST_ACCEPT_TIMEOUT = 10.0
 # The client the bench acts as, and its key's limit: one no run reaches.
 BENCH_CLIENT = "bench"
 UNLIMITED = "999999999/second"
@@ -119,7 +126,12 @@ class Bench:
 
     def run_workload(self, workload: Workload, pgbench: float) -> dict:
         self.system.check_running()
-        document = self._reads() if workload.kind == "reads" else self._money(workload, pgbench)
+        if workload.kind == "reads":
+            document = self._reads()
+        elif workload.kind == "poll":
+            document = self._poll(workload)
+        else:
+            document = self._money(workload, pgbench)
         self.system.check_running()
         self.results[workload.name] = document
         return document
@@ -175,6 +187,9 @@ class Bench:
             "http_errors": _errors(load),
             "rss_mb": self.memory.megabytes(),
             "cpu_ms_per_txn": _per_item(cpu, transactions),
+            # For the plots (bench/plots.py).
+            "applied_per_second": applied_per_second(self.engine, low, high),
+            "latency_ms_quantiles": latency_quantiles(self.engine, low, high),
         }
         return document
 
@@ -211,6 +226,97 @@ class Bench:
                 headers=self.headers,
             )
         )
+
+    def _poll(self, workload: Workload) -> dict:
+        """single_uniform's writers with pollers beside them, then the pollers alone, then the poll's read.
+
+        With the writers: polls/s, and the write path's applied/s against single_uniform's of this
+        run (the cost of polling to the ledger). Alone, on the same transactions, all decided by
+        then (what a cache could serve): CPU per poll by role. The read (bench.read_cost) says how
+        much of that CPU is the PostgreSQL query a cache would skip.
+        """
+        if not self.use_wrk:
+            self.progress.done(workload.name, "skipped: the pollers need wrk and an uncapped run")
+            return {"skipped": "needs wrk and no BENCH_TRANSACTIONS cap"}
+        config = self.config
+        ids = config.log_dir / "poll-ids.txt"
+        ids.write_text("")
+        polled: list[wrk.WrkResult] = []
+
+        def send() -> wrk.WrkResult:
+            with ThreadPoolExecutor(max_workers=1) as pollers:
+                started = pollers.submit(self._poll_while_writing, ids)
+                written = self._wrk(
+                    self.system.api_url, "money.lua", {**_money_env(workload, config), "WRK_IDS": str(ids)}
+                )
+                polled.append(started.result())
+            return written
+
+        document = self._measured(workload, send)
+        write_only = self.results.get("single_uniform", {}).get("applied_per_s")
+        document.update(
+            {
+                "poll_per_s": round(_accepted(polled[0]) / polled[0].seconds, 1),
+                "poll_p99_ms": polled[0].p99_ms,
+                "poll_http_errors": polled[0].errors,
+                "polls_per_txn": round(polled[0].requests / max(document["transactions"], 1), 2),
+                "write_only_applied_per_s": write_only,
+                "write_ratio": round(document["applied_per_s"] / write_only, 3) if write_only else None,
+                "poll_only": self._poll_alone(ids),
+            }
+        )
+        document["read"] = self._poll_read_cost(ids, document["poll_only"]["cpu_ms_per_request"])
+        self.progress.done(
+            workload.name,
+            f"{document['poll_per_s']:,.0f} polls/s while {document['applied_per_s']:,.0f} applied/s"
+            + (f" ({document['write_ratio']:.2f}x write-only)" if write_only else ""),
+        )
+        return document
+
+    def _poll_while_writing(self, ids: Path) -> wrk.WrkResult:
+        """wrk poll.lua, started once the writer's first transaction is accepted, until the writer stops."""
+        deadline = time.monotonic() + FIRST_ACCEPT_TIMEOUT
+        while ids.stat().st_size == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"poll: no transaction accepted after {FIRST_ACCEPT_TIMEOUT:g}s")
+            time.sleep(0.05)
+        # wrk counts whole seconds: a second less than the writer keeps every poll beside a write.
+        return self._wrk(
+            self.system.api_url,
+            "poll.lua",
+            {"WRK_IDS": str(ids)},
+            seconds=max(1.0, self.config.seconds - 1),
+            connections=self.config.poll_connections,
+        )
+
+    def _poll_alone(self, ids: Path) -> dict:
+        cpu_before = self.roles.sample()
+        load = self._wrk(
+            self.system.api_url,
+            "poll.lua",
+            {"WRK_IDS": str(ids)},
+            seconds=self.config.seconds / 2,
+            connections=self.config.poll_connections,
+        )
+        cpu = self.roles.sample() - cpu_before
+        answered = _accepted(load)
+        return {
+            "per_s": round(answered / load.seconds, 1),
+            "p99_ms": load.p99_ms,
+            "http_errors": load.errors,
+            "cpu_ms_per_request": _per_item(cpu, max(answered, 1)),
+        }
+
+    def _poll_read_cost(self, ids: Path, per_poll: dict[str, float]) -> dict:
+        """The poll's PostgreSQL read, in CPU, and its share of a whole poll's API and PostgreSQL CPU."""
+        config = self.config
+        transaction_ids = [uuid.UUID(line.rsplit("/", 1)[1]) for line in ids.read_text().split()[-READ_SAMPLE:]]
+        cost = read_cost(config.database_url, config.database_name, BENCH_CLIENT, transaction_ids, config.poll_reads)
+        cost["api_share"] = round(cost["api_ms_per_read"] / per_poll["api"], 3) if per_poll.get("api") else None
+        cost["postgres_share"] = (
+            round(cost["postgres_ms_per_read"] / per_poll["postgres"], 3) if per_poll.get("postgres") else None
+        )
+        return cost
 
     def _baseline(self, workload: Workload) -> dict:
         """The same load against the synchronous design: requests answered per second, CPU per request."""
@@ -268,8 +374,12 @@ class Bench:
     def _read_paths(self) -> dict[str, tuple[str, list[str]]]:
         with self.engine.connect() as conn:
             ids = conn.execute(
-                text("SELECT id::text FROM transactions WHERE status = 'applied' ORDER BY random() LIMIT :n"),
-                {"n": READ_SAMPLE},
+                # The bench's own: the platform's opening balance is another client's, a 404 to the bench.
+                text(
+                    "SELECT id::text FROM transactions WHERE status = 'applied' AND client_id = :client"
+                    " ORDER BY random() LIMIT :n"
+                ),
+                {"n": READ_SAMPLE, "client": BENCH_CLIENT},
             ).scalars()
             transactions = [f"/transactions/{i}" for i in ids]
         wallets = [
@@ -304,7 +414,9 @@ class Bench:
             )
         )
 
-    def _wrk(self, url: str, script: str, env: dict, seconds: float | None = None) -> wrk.WrkResult:
+    def _wrk(
+        self, url: str, script: str, env: dict, seconds: float | None = None, connections: int | None = None
+    ) -> wrk.WrkResult:
         config = self.config
         if url == self.system.api_url:
             env = {**env, "WRK_AUTHORIZATION": self.headers["Authorization"]}
@@ -312,7 +424,7 @@ class Bench:
             url,
             script,
             seconds=seconds or config.seconds,
-            connections=config.wrk_connections,
+            connections=connections or config.wrk_connections,
             threads=config.wrk_threads,
             env=env,
         )
@@ -343,7 +455,8 @@ class Bench:
 
 
 def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict:
-    """Run every configured workload against a system of the bench's own; write and return the results."""
+    """Run every configured workload against a system of the bench's own; write the results and their plots
+    (bench/plots.py) next to ``config.results_path``, and return the results."""
     progress = progress or Progress()
     progress.update(
         "pgbench", None, f"-s {config.pgbench_scale} -c {config.pgbench_clients}, {config.pgbench_seconds:g}s"
@@ -404,6 +517,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
     finally:
         engine.dispose()
     write(document, config.results_path)
+    write_plots(document, config.results_path.parent)
     return document
 
 

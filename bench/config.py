@@ -15,7 +15,8 @@ import settings
 from ledger.db import normalize_url
 
 BENCH_DIR = Path(__file__).resolve().parent
-ALL_WORKLOADS = ("single_uniform", "single_hot", "single_paced", "reads", "batch_uniform", "batch_hot")
+# poll follows single_uniform: it compares its write path with single_uniform's of the same run.
+ALL_WORKLOADS = ("single_uniform", "poll", "single_hot", "single_paced", "reads", "batch_uniform", "batch_hot")
 
 
 def _redis_db(url: str, db: int) -> str:
@@ -54,6 +55,10 @@ class BenchConfig:
     # wrk: closed loop, this many connections over this many threads (the measurement).
     wrk_connections: int = 32
     wrk_threads: int = 2
+    # poll: this many more wrk connections polling while single_uniform's load writes.
+    poll_connections: int = 32
+    # poll: reads of a transaction made in-process to price the poll's PostgreSQL read (bench.read_cost).
+    poll_reads: int = 2000
     # single_paced offers this fraction of the baseline's single_uniform maximum, open loop.
     paced_fraction: float = 0.5
     # The rate single_paced offers when single_uniform did not run first.
@@ -109,5 +114,6 @@ class BenchConfig:
             workloads=workloads,
             transactions=_optional_int("BENCH_TRANSACTIONS"),
             paced_rate=float(os.environ.get("BENCH_PACED_RATE", 300)),
+            poll_connections=int(os.environ.get("BENCH_POLL_CONNECTIONS", 32)),
             pgbench_seconds=seconds,
         )

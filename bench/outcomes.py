@@ -25,6 +25,24 @@ STATS = text(
     FROM transactions WHERE seq > :low AND seq <= :high
     """
 )
+# Applied rows per whole second since the workload's first acceptance: its applied/s over time.
+PER_SECOND = text(
+    """
+    WITH rows AS (SELECT status, created_at, decided_at FROM transactions WHERE seq > :low AND seq <= :high)
+    SELECT floor(extract(epoch FROM decided_at - (SELECT min(created_at) FROM rows)))::int AS second, count(*)
+    FROM rows WHERE status = 'applied'
+    GROUP BY second ORDER BY second
+    """
+)
+# submit -> decided at each of the fractions given: the whole distribution in a few hundred numbers.
+QUANTILES = text(
+    """
+    SELECT percentile_cont(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY decided_at - created_at)
+    FROM transactions WHERE seq > :low AND seq <= :high AND decided_at IS NOT NULL
+    """
+)
+# Latency is kept at the quantiles i / LATENCY_STEPS, i = 0 .. LATENCY_STEPS (every half percent).
+LATENCY_STEPS = 200
 REJECTED = text(
     """
     SELECT failure_code, count(*) FROM transactions
@@ -86,6 +104,26 @@ def outcome(engine: Engine, low: int, high: int) -> Outcome:
         p99_ms=_round(percentiles[2]),
         rejected=rejected,
     )
+
+
+def applied_per_second(engine: Engine, low: int, high: int) -> list[int]:
+    """Applied rows in each second since the first of them was accepted, zeros included: the plot's
+    line, where the single applied/s figure hides a stall or the workers' catch-up after the load."""
+    with engine.connect() as conn:
+        counts = dict(conn.execute(PER_SECOND, {"low": low, "high": high}).all())
+    return [counts.get(second, 0) for second in range(max(counts) + 1)] if counts else []
+
+
+def latency_quantiles(engine: Engine, low: int, high: int) -> list[float]:
+    """submit -> decided in ms at quantiles 0, 1/LATENCY_STEPS, ..., 1 (empty if nothing was decided).
+
+    Quantiles rather than raw samples: a batch workload decides a hundred thousand rows, and the
+    plot of the distribution needs only its shape.
+    """
+    fractions = [i / LATENCY_STEPS for i in range(LATENCY_STEPS + 1)]
+    with engine.connect() as conn:
+        values = conn.execute(QUANTILES, {"low": low, "high": high, "fractions": fractions}).scalar()
+    return [round(v.total_seconds() * 1000, 2) for v in values] if values else []
 
 
 def _round(value: float | None) -> float | None:

@@ -76,6 +76,8 @@ def table(document: dict) -> str:
                 ]
             )
         lines += _grid(rows)
+    if "poll_only" in workloads.get("poll", {}):
+        lines += ["", *poll_lines(workloads["poll"])]
     machine = document["machine"]
     lines += [
         "",
@@ -97,6 +99,33 @@ def table(document: dict) -> str:
         met = auth["api_ms_per_request"] + auth["redis_ms_per_request"] < 0.2
         lines.append(f"target auth + rate limit < 0.2 ms CPU per request: {'met' if met else 'MISSED'}")
     return "\n".join(lines)
+
+
+def poll_lines(poll: dict) -> list[str]:
+    """The poll workload: what polling costs the write path, and what a poll costs by role."""
+    alone, read = poll["poll_only"], poll["read"]
+    write_only = poll["write_only_applied_per_s"]
+    lines = [
+        "poll (GET /transactions/{id} of just-accepted transactions, beside single_uniform's writers)",
+        f"polls/s while writing: {poll['poll_per_s']:,.0f} (p99 {_number(poll['poll_p99_ms'], '{:,.1f}')} ms,"
+        f" {poll['polls_per_txn']:,.1f} polls per transaction, errors {poll['poll_http_errors'] or 0})",
+        f"write path: {poll['applied_per_s']:,.0f} applied/s with polling"
+        + (
+            f", {write_only:,.0f} without (single_uniform, this run): {poll['write_ratio']:.2f}x"
+            if write_only
+            else " (single_uniform did not run: no write-only figure)"
+        ),
+        f"polls/s alone (decided transactions): {alone['per_s']:,.0f} (p99 {_number(alone['p99_ms'], '{:,.1f}')} ms)",
+        "CPU ms per poll, by role (pollers alone)",
+    ]
+    per_poll = alone["cpu_ms_per_request"]
+    lines += _grid([list(ROLES), [_number(per_poll.get(role)) for role in ROLES]])
+    lines.append(
+        f"the PostgreSQL read of a poll ({read['reads']:,} reads in-process): API side"
+        f" {read['api_ms_per_read']:.3f} ms ({_percent(read['api_share'])} of the API's CPU per poll),"
+        f" PostgreSQL {read['postgres_ms_per_read']:.3f} ms ({_percent(read['postgres_share'])} of its CPU per poll)"
+    )
+    return lines
 
 
 def target_lines(workloads: dict) -> list[str]:
@@ -136,6 +165,10 @@ def _cells(result: dict, columns: tuple) -> list[str]:
         else:
             cells.append(_number(value, fmt))
     return cells
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
 
 
 def _number(value, fmt: str = "{:.3f}") -> str:

@@ -120,6 +120,6 @@ def _gunicorn(app: str) -> list[str]:
 def _answers(url: str) -> bool:
     try:
         return requests.get(f"{url}/health", timeout=1).ok
-    # A server still starting may accept the connection and answer late: not ready yet.
+    # A first answer slower than the timeout (a busy machine, workers still importing) is "not yet".
     except (requests.ConnectionError, requests.Timeout):
         return False

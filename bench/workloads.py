@@ -7,7 +7,9 @@ for submit -> applied latency. ``batch_*`` send ``POST /transactions/batch`` of 
 couple of concurrent requests. ``*_uniform`` are transfers between random wallets (every
 partition); ``*_hot`` are deposits all through ``deposit-provider-master`` (one wallet, one
 partition: the worst case for row locks, the best case for batching). ``reads`` GETs a wallet,
-a transaction and ``/health``.
+a transaction and ``/health``. ``poll`` is ``single_uniform``'s load with more connections
+polling ``GET /transactions/{id}`` of the transactions it has just had accepted, as clients of a
+submit-and-poll API do (wrk only: bench/lua/poll.lua).
 """
 
 import random
@@ -25,7 +27,7 @@ RequestFactory = Callable[[int], Request]
 @dataclass(frozen=True)
 class Workload:
     name: str
-    kind: str  # "single", "paced", "batch" or "reads"
+    kind: str  # "single", "paced", "batch", "reads" or "poll"
     type: str | None = None  # "transfer" or "deposit"
 
     @property
@@ -37,6 +39,7 @@ WORKLOADS = {
     w.name: w
     for w in (
         Workload("single_uniform", "single", "transfer"),
+        Workload("poll", "poll", "transfer"),
         Workload("single_hot", "single", "deposit"),
         Workload("single_paced", "paced", "transfer"),
         Workload("reads", "reads"),

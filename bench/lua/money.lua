@@ -1,10 +1,13 @@
 -- wrk script: one money movement per request, random wallets, a fresh Idempotency-Key each time.
 -- Environment: WRK_KIND (transfer | deposit), WRK_WALLETS (how many bench-NNNNNN wallets),
--- WRK_MAX_AMOUNT, WRK_AUTHORIZATION (header value, or empty).
+-- WRK_MAX_AMOUNT, WRK_AUTHORIZATION (header value, or empty), WRK_IDS (a file to append each accepted
+-- transaction's Location to, one per line, for poll.lua; or empty).
 local kind = os.getenv("WRK_KIND") or "transfer"
 local wallets = tonumber(os.getenv("WRK_WALLETS") or "10000")
 local max_amount = tonumber(os.getenv("WRK_MAX_AMOUNT") or "1000")
 local authorization = os.getenv("WRK_AUTHORIZATION") or ""
+local ids_path = os.getenv("WRK_IDS") or ""
+local ids
 local counter = 0
 local threads = {}
 
@@ -19,6 +22,11 @@ function init(args)
    wrk.headers["Content-Type"] = "application/json"
    if authorization ~= "" then
       wrk.headers["Authorization"] = authorization
+   end
+   if ids_path ~= "" then
+      ids = assert(io.open(ids_path, "a"))
+      -- One write() per line, so the pollers never wait for a buffer to fill.
+      ids:setvbuf("line")
    end
 end
 
@@ -41,6 +49,15 @@ function request()
    end
    wrk.headers["Idempotency-Key"] = string.format("wrk-%d-%d-%d", id, counter, math.random(0, 2147483647))
    return wrk.format(nil, path, nil, body)
+end
+
+-- Defined only when asked for: wrk hands every answer's body to Lua once a response() exists.
+if ids_path ~= "" then
+   function response(status, headers, body)
+      if status == 202 and headers["Location"] then
+         ids:write(headers["Location"], "\n")
+      end
+   end
 end
 
 dofile(os.getenv("WRK_LUA_DIR") .. "/report.lua")

@@ -34,6 +34,8 @@ WORKLOAD_FIELDS = {
     "rss_mb",
     "pgbench_ratio",
     "cpu_ms_per_txn",
+    "applied_per_second",
+    "latency_ms_quantiles",
 }
 READS = {"health", "transaction", "wallet", "baseline_wallet"}
 
@@ -88,6 +90,10 @@ def test_bench_applies_every_transaction_and_reports_every_field(smoke_config: B
     # Every request authenticated (no 401 among the http_errors below), and the price of it measured.
     assert document["auth"]["requests"] == 100
     assert {"api_ms_per_request", "redis_ms_per_request", "postgres_ms_per_request"} <= set(document["auth"])
+    # The plots, beside the results.
+    assert {"applied_per_second.png", "latency.png"} <= {p.name for p in smoke_config.results_path.parent.iterdir()}
+    # A capped run has no wrk, and the pollers need it (docs/performance.md).
+    assert "skipped" in document["workloads"].pop("poll")
     reads = document["workloads"].pop("reads")
     assert set(reads) == READS
     for name, read in reads.items():
@@ -104,6 +110,7 @@ def test_bench_applies_every_transaction_and_reports_every_field(smoke_config: B
         assert result["queued"] == 0, name
         assert result["rejected"] == {} and result["http_errors"] == {}, (name, result)
         assert result["p99_ms"] is not None and result["p50_ms"] <= result["p99_ms"], name
+        assert sum(result["applied_per_second"]) == PER_WORKLOAD, name
         # Counted by the workers in Redis: None would mean the drain task never reported. A drain
         # still lingering from the workload before may have served this one without a new task.
         assert result["tasks_per_txn"] is not None and result["tasks_per_txn"] >= 0, name
