@@ -157,7 +157,10 @@ def wait_for_line(path: Path, predicate, what: str, timeout: float = 60.0) -> di
     pytest.fail(f"no {what} line in {path.name} within {timeout:g}s")
 
 
-def test_one_transaction_id_greps_its_whole_life_in_json(api_server, ledger_workers, webhooks_worker, receiver) -> None:
+def test_one_transaction_id_greps_its_whole_life_in_json(
+    api_server, ledger_workers, webhooks_worker, beat, receiver
+) -> None:
+    # Beat too: a drain nudges delivery at most once a second, and beat's poll delivers the rest.
     server: ApiServer = api_server(LOG_FORMAT="json", WEBHOOK_ALLOW_PRIVATE="true")
     http = server.http
     assert http.post(f"{server.url}/users", json={"user_id": "alice", "acnt_type": "user"}).status_code == 201
