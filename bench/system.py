@@ -52,7 +52,11 @@ class System:
         }
         logs = config.log_dir
         self.baseline_url = f"http://127.0.0.1:{config.baseline_port}"
-        self.api = Process(_gunicorn("api.wsgi:app"), logs / "api.log", env)
+        # Logs and metrics as production has them: JSON lines, and the API's gunicorn workers summed
+        # through prometheus-client's multiprocess files. The baseline has neither.
+        env["LOG_FORMAT"] = "json"
+        api_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(logs / "prometheus")}
+        self.api = Process(_gunicorn("api.wsgi:app"), logs / "api.log", api_env)
         self.baseline = Process(
             _gunicorn("bench.baseline.app:app"), logs / "baseline.log", {**env, "API_PORT": str(config.baseline_port)}
         )
