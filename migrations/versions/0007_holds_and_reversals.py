@@ -23,10 +23,9 @@ Revises: 0006
 Create Date: 2026-11-25
 """
 
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from migrations.earlier import edited, migration
 
 revision = "0007"
 down_revision = "0006"
@@ -294,36 +293,6 @@ CREATE OR REPLACE FUNCTION wallet_json(w wallets) RETURNS json LANGUAGE sql STAB
         'updated_at', utc_text(w.updated_at))
 $$;
 """
-JSON_0004 = r"""
-CREATE OR REPLACE FUNCTION transaction_json(t transactions, from_user_id text, to_user_id text)
-RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT json_build_object(
-        'id', t.id,
-        'type', t.type,
-        'status', t.status,
-        'amount', t.amount,
-        'currency', t.currency,
-        'from_user_id', from_user_id,
-        'to_user_id', to_user_id,
-        'metadata', t.metadata,
-        'created_at', utc_text(t.created_at),
-        'applied_at', CASE WHEN t.status = 'applied' THEN utc_text(t.decided_at) END,
-        'decided_at', utc_text(t.decided_at),
-        'failure', CASE WHEN t.failure_code IS NOT NULL
-                        THEN json_build_object('code', t.failure_code, 'message', t.failure_message) END)
-$$;
-
-CREATE OR REPLACE FUNCTION wallet_json(w wallets) RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT json_build_object(
-        'user_id', w.user_id,
-        'acnt_type', w.acnt_type,
-        'currency', w.currency,
-        'status', w.status,
-        'balance', w.balance,
-        'created_at', utc_text(w.created_at),
-        'updated_at', utc_text(w.updated_at))
-$$;
-"""
 
 # A request as accept_transactions sees it gains a hold flag and an expiry (seconds from now).
 ACCEPTING = r"""
@@ -454,30 +423,20 @@ ALTER TABLE wallets ENABLE TRIGGER wallets_kept;
 """
 
 
-def _migration(name: str):
-    """An earlier migration's module, whose SQL this one extends (migrations are not a package)."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _edited(sql: str, edits: list[tuple[str, str]]) -> str:
-    for before, after in edits:
-        if before not in sql:
-            raise RuntimeError(f"the earlier migration's SQL no longer holds {before!r}")
-        sql = sql.replace(before, after)
-    return sql
+def _json_0004() -> str:
+    """transaction_json and wallet_json as migration 0004 created them, to be put back."""
+    schema = migration("0004_queue_and_set_based_rules").SCHEMA
+    functions = schema[schema.index("CREATE FUNCTION transaction_json") : schema.index("-- Accept ---")]
+    return functions.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
 
 
 def upgrade() -> None:
     op.execute(SCHEMA)
-    queueing = _migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED
-    op.execute(_edited(queueing, [(QUEUE_COPY_0006, QUEUE_COPY)]))
-    clients = _migration("0005_clients_and_api_keys")
+    queueing = migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED
+    op.execute(edited(queueing, [(QUEUE_COPY_0006, QUEUE_COPY)]))
+    clients = migration("0005_clients_and_api_keys")
     op.execute(ACCEPTING.replace("<hold>", HOLD_FIELDS))
-    op.execute(_edited(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS), ACCEPT_EDITS))
+    op.execute(edited(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS), ACCEPT_EDITS))
     op.execute(JSON)
     op.execute(FOLLOW_UP)
 
@@ -485,9 +444,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(UNDOABLE)
     op.execute("DROP FUNCTION accept_follow_up(text, text, uuid, bigint, smallint, text, text, text)")
-    op.execute(JSON_0004)
-    clients = _migration("0005_clients_and_api_keys")
+    op.execute(_json_0004())
+    clients = migration("0005_clients_and_api_keys")
     op.execute(ACCEPTING.replace("<hold>", ""))
     op.execute(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS))
-    op.execute(_migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
+    op.execute(migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
     op.execute(DOWNGRADE)

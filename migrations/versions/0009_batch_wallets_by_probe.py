@@ -15,10 +15,9 @@ Revises: 0008
 Create Date: 2026-11-25
 """
 
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from migrations.earlier import edited, migration
 
 revision = "0009"
 down_revision = "0008"
@@ -51,20 +50,11 @@ NAMED = """    -- The wallets first, one probe of the (client_id, user_id) index
             LIMIT 1) AS w ON true)"""
 
 
-def _migration(name: str):
-    """An earlier migration's module, whose SQL this one edits (migrations are not a package)."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _accept_0007() -> str:
     """accept_transactions as migration 0007 left it."""
-    holds = _migration("0007_holds_and_reversals")
-    clients = _migration("0005_clients_and_api_keys")
-    return holds._edited(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS), holds.ACCEPT_EDITS)
+    holds = migration("0007_holds_and_reversals")
+    clients = migration("0005_clients_and_api_keys")
+    return edited(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS), holds.ACCEPT_EDITS)
 
 
 def upgrade() -> None:
