@@ -6,6 +6,7 @@ route count as ``unmatched``, and methods outside HTTP's usual few as ``other``,
 """
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 
 from flask import Flask, Response, g, request
@@ -22,9 +23,13 @@ def init_metrics(app: Flask) -> None:
 
 
 def count_accepted(types: Iterable[str]) -> None:
-    """Count transactions committed as queued, one per type given."""
-    for kind in types:
-        TRANSACTIONS_ACCEPTED.labels(kind).inc()
+    """Count transactions committed as queued, one per type given.
+
+    Tallied first: a batch of 1,000 transfers is one increment (one locked write to the
+    multiprocess file), not a thousand on the accept path.
+    """
+    for kind, count in Counter(types).items():
+        TRANSACTIONS_ACCEPTED.labels(kind).inc(count)
 
 
 def _start() -> None:
