@@ -72,8 +72,6 @@ SETTLED_AS = {
     TransactionType.VOID: TransactionStatus.VOIDED,
     TransactionType.EXPIRY: TransactionStatus.EXPIRED,
 }
-# What may be reversed: what moved a client's money from a payer to a payee.
-REVERSIBLE = (TransactionType.DEPOSIT, TransactionType.WITHDRAW, TransactionType.TRANSFER, TransactionType.CAPTURE)
 HOLDING_PREFIX = "holding:"
 MAX_AMOUNT = 10**15
 # What a user_id may be (CHECK wallets_user_id_format), in Python: ``\Z``, not ``$``, which would also

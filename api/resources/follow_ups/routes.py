@@ -26,6 +26,7 @@ ANSWERS = {
 }
 NO_TRANSACTION = "transaction_not_found: no transaction of this client has this id"
 KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
+NOT_A_HOLD = "not_a_hold: the transaction is not a hold; " + KEY_REUSED
 
 
 @blp.route("/<uuid:transaction_id>/capture", methods=["POST"])
@@ -35,7 +36,7 @@ KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
 @blp.problem(404, NO_TRANSACTION)
-@blp.problem(409, "not_a_hold: the transaction is not a hold; " + KEY_REUSED)
+@blp.problem(409, NOT_A_HOLD)
 def capture(body: dict, headers: dict, transaction_id: uuid.UUID):
     """Move all (or ``amount``) of a hold to its payee; the rest goes back to the payer.
 
@@ -52,7 +53,7 @@ def capture(body: dict, headers: dict, transaction_id: uuid.UUID):
 @blp.response(202, TransactionSchema, **ANSWERS)
 @blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
 @blp.problem(404, NO_TRANSACTION)
-@blp.problem(409, "not_a_hold: the transaction is not a hold; " + KEY_REUSED)
+@blp.problem(409, NOT_A_HOLD)
 def void(body: dict, headers: dict, transaction_id: uuid.UUID):
     """Give a hold's whole amount back to its payer (rejected with ``hold_not_pending`` if settled first)."""
     return _follow_up(TransactionType.VOID, transaction_id, body, headers)
