@@ -28,3 +28,14 @@ def edited(sql: str, edits: list[tuple[str, str]]) -> str:
             raise RuntimeError(f"the earlier migration's SQL no longer holds {before!r}")
         sql = sql.replace(before, after)
     return sql
+
+
+def excerpt(name: str, start: str, end: str | None = None) -> str:
+    """Migration ``name``'s SCHEMA from ``start`` up to ``end`` (or its end), every ``CREATE
+    FUNCTION`` in it made ``CREATE OR REPLACE``: what that migration defined, to put back or edit."""
+    schema = migration(name).SCHEMA
+    begin = schema.find(start)
+    stop = len(schema) if end is None else schema.find(end, begin)
+    if begin < 0 or stop < 0:
+        raise RuntimeError(f"migration {name}'s SCHEMA no longer holds {start!r} followed by {end!r}")
+    return schema[begin:stop].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")

@@ -21,6 +21,8 @@ Create Date: 2026-11-25
 
 from alembic import op
 
+from migrations.earlier import edited, excerpt
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -91,94 +93,27 @@ CREATE INDEX webhook_endpoints_client ON webhook_endpoints (client_id);
 
 """
 
-ACCEPT = r"""
--- Accept, now per client ------------------------------------------------------------------------
--- Errors carry a SQLSTATE of class WL, which the ledger maps to its own errors (ledger.accept):
--- WL404 no such wallet (DETAIL: its user_id), WL400 a wallet in the wrong role (DETAIL: the code),
--- WL409 an idempotency key reused for another request (DETAIL: the key).
-CREATE OR REPLACE FUNCTION accept_transactions(client text, items json)
-RETURNS TABLE (id uuid, status text, partition smallint, replayed boolean, body text)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-    requests accepting[];
-    added transactions[];
-    problem record;
-    conflict text;
-BEGIN
-    -- The wallets first, through their index (json_to_recordset looks like 100 rows to the
+
+# accept_transactions per client: the wallets it may name go in at <wallets> (CLIENT_WALLETS), or
+# nothing, which is 0004's function again (its comments aside).
+ACCEPT = edited(
+    excerpt("0004_queue_and_set_based_rules", "-- Errors carry a SQLSTATE of class WL"),
+    [
+        (
+            "-- Errors carry",
+            "\n-- Accept, now per client ------------------------------------------------------------------------"
+            "\n-- Errors carry",
+        ),
+        (
+            """    -- The wallets first, through the user_id index (json_to_recordset looks like 100 rows to the
+    -- planner, which would rather scan every wallet than probe the index once or twice).""",
+            """    -- The wallets first, through their index (json_to_recordset looks like 100 rows to the
     -- planner, which would rather scan every wallet than probe the index once or twice): the
-    -- client's own, and the platform's providers (its names are reserved, so a name is one wallet).
-    WITH named AS MATERIALIZED (
-        SELECT w.id, w.user_id, w.acnt_type, w.currency FROM wallets w
-        WHERE w.acnt_type <> 'system' AND <wallets> w.user_id = ANY(ARRAY(
-            SELECT e ->> side FROM json_array_elements(items) AS e,
-                   unnest('{debit_user_id,credit_user_id}'::text[]) AS side)))
-    SELECT array_agg(ROW(i.*, gen_random_uuid(), d.id, d.acnt_type, c.id, c.acnt_type,
-                         CASE WHEN i.currency_from_credit THEN c.currency ELSE d.currency END)::accepting ORDER BY i.n)
-    INTO requests
-    FROM json_to_recordset(items) AS i(
-        n int, type text, debit_user_id text, credit_user_id text, amount bigint, currency text,
-        partition smallint, idempotency_key text, request_hash text, metadata jsonb, callback_url text,
-        debit_role text, credit_role text, currency_from_credit boolean)
-    LEFT JOIN named d ON d.user_id = i.debit_user_id
-    LEFT JOIN named c ON c.user_id = i.credit_user_id;
-
-    -- Every missing wallet before any miscast one, as the errors have always been reported.
-    SELECT r.type,
-           CASE WHEN r.debit_wallet_id IS NULL THEN r.debit_user_id
-                WHEN r.credit_wallet_id IS NULL THEN r.credit_user_id END AS missing,
-           CASE WHEN r.debit_type <> r.debit_role THEN r.debit_user_id ELSE r.credit_user_id END AS miscast,
-           CASE WHEN r.debit_type <> r.debit_role THEN r.debit_role ELSE r.credit_role END AS role
-    INTO problem
-    FROM unnest(requests) AS r
-    WHERE r.debit_wallet_id IS NULL OR r.credit_wallet_id IS NULL
-       OR r.debit_type <> r.debit_role OR r.credit_type <> r.credit_role
-    ORDER BY r.debit_wallet_id IS NOT NULL AND r.credit_wallet_id IS NOT NULL, r.n LIMIT 1;
-    IF FOUND THEN
-        IF problem.missing IS NOT NULL THEN
-            RAISE EXCEPTION 'no wallet with user_id %', quote_literal(problem.missing)
-                USING ERRCODE = 'WL404', DETAIL = problem.missing;
-        END IF;
-        RAISE EXCEPTION '%: % is not a % wallet', problem.type, quote_literal(problem.miscast), problem.role
-            USING ERRCODE = 'WL400', DETAIL = 'not_a_' || problem.role || '_wallet';
-    END IF;
-
-    WITH inserted AS (
-        INSERT INTO transactions (id, type, amount, currency, debit_wallet_id, credit_wallet_id, partition,
-                                  client_id, idempotency_key, request_hash, metadata, callback_url)
-        SELECT r.id, r.type, r.amount, coalesce(r.currency, r.customer_currency), r.debit_wallet_id,
-               r.credit_wallet_id, r.partition, client, r.idempotency_key, r.request_hash, r.metadata, r.callback_url
-        FROM unnest(requests) AS r ORDER BY r.n
-        ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING *)
-    SELECT array_agg(ROW(t.*)::transactions) INTO added FROM inserted AS t;
-
-    IF coalesce(cardinality(added), 0) < cardinality(requests) THEN
-        -- A key already taken: the original answers if the request is the same, else it is a conflict.
-        -- A concurrent first use of the key has committed by now (the insert above waited for it).
-        SELECT coalesce(added, '{}') || array_agg(ROW(t.*)::transactions),
-               min(r.idempotency_key) FILTER (WHERE t.request_hash IS DISTINCT FROM r.request_hash)
-        INTO added, conflict
-        FROM unnest(requests) AS r
-        JOIN transactions t ON t.client_id = client AND t.idempotency_key = r.idempotency_key
-        WHERE t.id <> r.id AND NOT EXISTS (SELECT 1 FROM unnest(added) AS a WHERE a.id = r.id);
-        IF conflict IS NOT NULL THEN
-            RAISE EXCEPTION 'Idempotency-Key % was already used for a different request', quote_literal(conflict)
-                USING ERRCODE = 'WL409', DETAIL = conflict;
-        END IF;
-    END IF;
-
-    -- From the rows in hand: no table is read again to answer. A request meets its row by key, or
-    -- by id when it has no key (the original of a replay has another id but the same key).
-    RETURN QUERY
-    SELECT t.id, t.status, t.partition, t.id <> r.id, transaction_json(t, r.debit_user_id, r.credit_user_id)::text
-    FROM unnest(requests) AS r
-    JOIN unnest(added) AS t ON coalesce(t.idempotency_key, t.id::text) = coalesce(r.idempotency_key, r.id::text)
-    ORDER BY r.n;
-END;
-$$;
-"""
+    -- client's own, and the platform's providers (its names are reserved, so a name is one wallet).""",
+        ),
+        ("WHERE w.acnt_type <> 'system' AND w.user_id", "WHERE w.acnt_type <> 'system' AND <wallets> w.user_id"),
+    ],
+)
 
 DOWNGRADE = """
 DROP INDEX webhook_endpoints_client;

@@ -25,7 +25,7 @@ Create Date: 2026-11-25
 
 from alembic import op
 
-from migrations.earlier import edited, migration
+from migrations.earlier import edited, excerpt, migration
 
 revision = "0007"
 down_revision = "0006"
@@ -110,18 +110,7 @@ INSERT INTO wallets (client_id, user_id, acnt_type, currency)
 SELECT DISTINCT 'platform', 'holding:' || currency, 'holding', currency FROM wallets
 ON CONFLICT (client_id, user_id) DO NOTHING;
 
-CREATE OR REPLACE FUNCTION wallets_platform_names() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF (NEW.client_id <> 'platform' AND NEW.user_id LIKE 'holding:%')
-       OR EXISTS (SELECT 1 FROM wallets w
-                  WHERE w.user_id = NEW.user_id AND w.id <> NEW.id
-                    AND (w.client_id = 'platform') <> (NEW.client_id = 'platform')) THEN
-        RAISE EXCEPTION 'wallets_platform_names: % is the platform''s name, or a client''s', NEW.user_id
-            USING ERRCODE = 'unique_violation', CONSTRAINT = 'wallets_platform_names';
-    END IF;
-    RETURN NEW;
-END;
-$$;
+<platform_names>
 
 -- Open holds, and the queue, kept by the triggers ------------------------------------------------
 CREATE TABLE open_holds (
@@ -203,17 +192,7 @@ END;
 $$;
 ALTER TABLE transaction_queue DROP COLUMN hold, DROP COLUMN original_id;
 DROP TABLE open_holds;
-CREATE OR REPLACE FUNCTION wallets_platform_names() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM wallets w
-               WHERE w.user_id = NEW.user_id AND w.id <> NEW.id
-                 AND (w.client_id = 'platform') <> (NEW.client_id = 'platform')) THEN
-        RAISE EXCEPTION 'wallets_platform_names: % is the platform''s name, or a client''s', NEW.user_id
-            USING ERRCODE = 'unique_violation', CONSTRAINT = 'wallets_platform_names';
-    END IF;
-    RETURN NEW;
-END;
-$$;
+<platform_names>
 DROP TRIGGER transactions_decided_final ON transactions;
 CREATE TRIGGER transactions_decided_final
     BEFORE UPDATE ON transactions FOR EACH ROW
@@ -425,13 +404,30 @@ ALTER TABLE wallets ENABLE TRIGGER wallets_kept;
 
 def _json_0004() -> str:
     """transaction_json and wallet_json as migration 0004 created them, to be put back."""
-    schema = migration("0004_queue_and_set_based_rules").SCHEMA
-    functions = schema[schema.index("CREATE FUNCTION transaction_json") : schema.index("-- Accept ---")]
-    return functions.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    return excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION transaction_json", "-- Accept ---")
+
+
+# holding: names are the platform's too: the 0005 rule, with one more way to break it.
+PLATFORM_NAMES_EDITS = [
+    (
+        """    IF EXISTS (SELECT 1 FROM wallets w
+               WHERE w.user_id = NEW.user_id AND w.id <> NEW.id
+                 AND (w.client_id = 'platform') <> (NEW.client_id = 'platform')) THEN""",
+        """    IF (NEW.client_id <> 'platform' AND NEW.user_id LIKE 'holding:%')
+       OR EXISTS (SELECT 1 FROM wallets w
+                  WHERE w.user_id = NEW.user_id AND w.id <> NEW.id
+                    AND (w.client_id = 'platform') <> (NEW.client_id = 'platform')) THEN""",
+    )
+]
+
+
+def _platform_names_0005() -> str:
+    """wallets_platform_names as migration 0005 created it."""
+    return excerpt("0005_clients_and_api_keys", "CREATE FUNCTION wallets_platform_names", "CREATE TRIGGER")
 
 
 def upgrade() -> None:
-    op.execute(SCHEMA)
+    op.execute(SCHEMA.replace("<platform_names>\n", edited(_platform_names_0005(), PLATFORM_NAMES_EDITS)))
     queueing = migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED
     op.execute(edited(queueing, [(QUEUE_COPY_0006, QUEUE_COPY)]))
     clients = migration("0005_clients_and_api_keys")
@@ -449,4 +445,4 @@ def downgrade() -> None:
     op.execute(ACCEPTING.replace("<hold>", ""))
     op.execute(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS))
     op.execute(migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
-    op.execute(DOWNGRADE)
+    op.execute(DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()))

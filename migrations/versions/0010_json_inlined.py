@@ -21,7 +21,7 @@ Create Date: 2026-11-25
 
 from alembic import op
 
-from migrations.earlier import edited, migration
+from migrations.earlier import edited, excerpt, migration
 
 revision = "0010"
 down_revision = "0009"
@@ -79,10 +79,8 @@ JSON_EDITS = [
 
 
 def _utc_text_0004() -> str:
-    """utc_text as migration 0004 created it (IMMUTABLE), replaceable."""
-    schema = migration("0004_queue_and_set_based_rules").SCHEMA
-    function = schema[schema.index("CREATE FUNCTION utc_text") : schema.index("-- json, not jsonb")]
-    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    """utc_text as migration 0004 created it (IMMUTABLE)."""
+    return excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION utc_text", "-- json, not jsonb")
 
 
 def upgrade() -> None:
