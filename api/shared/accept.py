@@ -10,6 +10,7 @@ each transaction's life in the logs, under the request's id.
 """
 
 import logging
+from collections.abc import Callable
 
 from flask import Response, current_app
 
@@ -17,12 +18,43 @@ from api.extensions.auth import client_id
 from api.extensions.database import db_connection
 from api.extensions.metrics import count_accepted
 from api.extensions.responses import json_text
+from api.extensions.smorest import Blueprint, Schema
 from api.extensions.wakeups import wakeups
+from api.shared.headers import MovementHeadersSchema
 from api.shared.prefer import wait_as_preferred
+from api.shared.transactions import TransactionSchema
 from ledger.accept import Accepted, FollowUp, TransactionRequest, record_follow_up, record_transactions
 from ledger.enums import TransactionStatus
 
 log = logging.getLogger(__name__)
+
+KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
+QUEUED = {
+    "description": "Accepted: queued in order after what came before it, applied or rejected by a worker",
+    "headers": {
+        "Location": {
+            "schema": {"type": "string"},
+            "description": "/transactions/{id} of the queued transaction, to poll",
+        },
+        "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "true when the key was seen before"},
+    },
+}
+
+
+def queues_one(blp: Blueprint, body: type[Schema]) -> Callable[[Callable], Callable]:
+    """What every route that queues one transaction reads and answers (``accepted_answer``): its
+    ``body``, then the Idempotency-Key and Prefer headers; 202 with the queued transaction, or 200
+    once it is decided within ``Prefer: wait``."""
+
+    def decorator(view: Callable) -> Callable:
+        view = blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)(
+            view
+        )
+        view = blp.response(202, TransactionSchema, **QUEUED)(view)
+        view = blp.arguments(MovementHeadersSchema, location="headers")(view)
+        return blp.arguments(body)(view)
+
+    return decorator
 
 
 def accept(requests: list[TransactionRequest]) -> list[Accepted]:

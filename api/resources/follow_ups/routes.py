@@ -4,9 +4,7 @@ import uuid
 
 from api.extensions.smorest import Blueprint
 from api.resources.follow_ups.schemas import CaptureSchema, ReverseSchema, VoidSchema
-from api.shared.accept import accept_follow_up, accepted_answer
-from api.shared.headers import MovementHeadersSchema
-from api.shared.transactions import TransactionSchema
+from api.shared.accept import KEY_REUSED, accept_follow_up, accepted_answer, queues_one
 from ledger.accept import FollowUp
 from ledger.enums import Scope, TransactionType
 
@@ -17,24 +15,13 @@ blp = Blueprint(
     description="Settle a hold (capture, void) or reverse an applied transaction",
 )
 
-ANSWERS = {
-    "description": "Accepted: queued in order after what came before it, applied or rejected by a worker",
-    "headers": {
-        "Location": {"schema": {"type": "string"}, "description": "/transactions/{id} of the new transaction"},
-        "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "true when the key was seen before"},
-    },
-}
 NO_TRANSACTION = "transaction_not_found: no transaction of this client has this id"
-KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
 NOT_A_HOLD = "not_a_hold: the transaction is not a hold; " + KEY_REUSED
 
 
 @blp.route("/<uuid:transaction_id>/capture", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(CaptureSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, CaptureSchema)
 @blp.problem(404, NO_TRANSACTION)
 @blp.problem(409, NOT_A_HOLD)
 def capture(body: dict, headers: dict, transaction_id: uuid.UUID):
@@ -48,10 +35,7 @@ def capture(body: dict, headers: dict, transaction_id: uuid.UUID):
 
 @blp.route("/<uuid:transaction_id>/void", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(VoidSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, VoidSchema)
 @blp.problem(404, NO_TRANSACTION)
 @blp.problem(409, NOT_A_HOLD)
 def void(body: dict, headers: dict, transaction_id: uuid.UUID):
@@ -61,10 +45,7 @@ def void(body: dict, headers: dict, transaction_id: uuid.UUID):
 
 @blp.route("/<uuid:transaction_id>/reverse", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(ReverseSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, ReverseSchema)
 @blp.problem(404, NO_TRANSACTION)
 @blp.problem(
     409,

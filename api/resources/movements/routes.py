@@ -14,9 +14,8 @@ from api.resources.movements.schemas import (
     TransferSchema,
     WithdrawSchema,
 )
-from api.shared.accept import accept, accepted_answer
-from api.shared.headers import IdempotencyHeaderSchema, MovementHeadersSchema
-from api.shared.transactions import TransactionSchema
+from api.shared.accept import KEY_REUSED, accept, accepted_answer, queues_one
+from api.shared.headers import IdempotencyHeaderSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.enums import Scope
 from ledger.errors import WalletNotFound
@@ -24,25 +23,13 @@ from ledger.errors import WalletNotFound
 blp = Blueprint("movements", __name__, description="Move money: deposit, withdraw, transfer, or a batch of them")
 
 NO_WALLET = "wallet_not_found: a wallet named in the body does not exist"
-KEY_REUSED = "idempotency_key_reused: the Idempotency-Key was used before with a different body"
 TOO_LARGE = "body_too_large: the body is over API_MAX_BODY_BYTES (64 KiB)"
 NOT_JSON = "unsupported_media_type: the body is not application/json"
-
-ANSWERS = {
-    "description": "Accepted: queued, to be applied in order by a worker",
-    "headers": {
-        "Location": {"schema": {"type": "string"}, "description": "/transactions/{id}, to poll"},
-        "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "true when the key was seen before"},
-    },
-}
 
 
 @blp.route("/wallets/deposit", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(DepositSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, DepositSchema)
 @blp.problem(404, NO_WALLET)
 @blp.problem(409, KEY_REUSED)
 @blp.problem(413, TOO_LARGE)
@@ -54,10 +41,7 @@ def deposit(request_: TransactionRequest, headers: dict):
 
 @blp.route("/wallets/withdraw", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(WithdrawSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, WithdrawSchema)
 @blp.problem(404, NO_WALLET)
 @blp.problem(409, KEY_REUSED)
 @blp.problem(413, TOO_LARGE)
@@ -69,10 +53,7 @@ def withdraw(request_: TransactionRequest, headers: dict):
 
 @blp.route("/wallets/transfer", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
-@blp.arguments(TransferSchema)
-@blp.arguments(MovementHeadersSchema, location="headers")
-@blp.response(202, TransactionSchema, **ANSWERS)
-@blp.alt_response(200, schema=TransactionSchema, description="Decided within Prefer: wait", success=True)
+@queues_one(blp, TransferSchema)
 @blp.problem(404, NO_WALLET)
 @blp.problem(409, KEY_REUSED)
 @blp.problem(413, TOO_LARGE)
