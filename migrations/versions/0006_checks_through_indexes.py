@@ -27,41 +27,13 @@ Create Date: 2026-11-25
 
 from alembic import op
 
+from migrations.earlier import edited, excerpt
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-ENTRIES_INSERTED = r"""
-CREATE OR REPLACE FUNCTION entries_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    offender text;
-BEGIN
-    -- Every statement brings whole transactions; entries are append-only, so by induction the
-    -- entries of every transaction sum to zero.
-    SELECT transaction_id::text INTO offender FROM inserted GROUP BY transaction_id HAVING sum(amount) <> 0 LIMIT 1;
-    IF offender IS NOT NULL THEN
-        RAISE EXCEPTION 'entries_balanced: the entries of transaction % do not sum to 0', offender
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'entries_balanced';
-    END IF;
-    SELECT i.transaction_id::text INTO offender
-    FROM (SELECT DISTINCT transaction_id FROM inserted) i
-    <transactions>
-    IF offender IS NOT NULL THEN
-        RAISE EXCEPTION 'entries_transaction_exists: an entry names transaction %, which does not exist', offender
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'entries_transaction_exists';
-    END IF;
-    SELECT i.wallet_id::text INTO offender
-    FROM (SELECT DISTINCT wallet_id FROM inserted) i
-    <wallets>
-    IF offender IS NOT NULL THEN
-        RAISE EXCEPTION 'entries_wallet_exists: an entry names wallet %, which does not exist', offender
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'entries_wallet_exists';
-    END IF;
-    RETURN NULL;
-END;
-$$;
-"""
 TRANSACTIONS_INSERTED = r"""
 CREATE OR REPLACE FUNCTION transactions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -91,17 +63,6 @@ BEGIN
             offender.id, offender.client_id
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transactions_wallets_of_client';
     END IF;
-    INSERT INTO transaction_queue
-    SELECT partition, seq, id, type, amount, currency, debit_wallet_id, credit_wallet_id, created_at
-    FROM inserted WHERE status = 'queued';
-    RETURN NULL;
-END;
-$$;
-"""
-# Migration 0004's: the queue only (the foreign keys checked the rest).
-TRANSACTIONS_INSERTED_0004 = r"""
-CREATE OR REPLACE FUNCTION transactions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
     INSERT INTO transaction_queue
     SELECT partition, seq, id, type, amount, currency, debit_wallet_id, credit_wallet_id, created_at
     FROM inserted WHERE status = 'queued';
@@ -142,18 +103,30 @@ ALTER TABLE transactions
 # One primary-key probe per name: LIMIT keeps the subquery apart, so it cannot become a hash join.
 PROBE = "LEFT JOIN LATERAL (SELECT 1 AS found FROM {table} x WHERE x.id = i.{column} LIMIT 1) p ON true\n"
 PROBE += "    WHERE p.found IS NULL LIMIT 1;"
-# Migration 0004's: the planner's choice, made once per session.
-ANTI_JOIN = "WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = i.{column}) LIMIT 1;"
+# Migration 0004's existence checks (the planner's choice, made once per session), each made a probe.
+PROBES = [
+    (
+        "WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = i.transaction_id) LIMIT 1;",
+        PROBE.format(table="transactions", column="transaction_id"),
+    ),
+    (
+        "WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.id = i.wallet_id) LIMIT 1;",
+        PROBE.format(table="wallets", column="wallet_id"),
+    ),
+]
 
 
-def _entries_inserted(check: str) -> str:
-    transactions = check.format(table="transactions", column="transaction_id")
-    wallets = check.format(table="wallets", column="wallet_id")
-    return ENTRIES_INSERTED.replace("<transactions>", transactions).replace("<wallets>", wallets)
+def _entries_inserted_0004() -> str:
+    return excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION entries_inserted", "CREATE TRIGGER")
+
+
+def _transactions_inserted_0004() -> str:
+    """Migration 0004's: the queue only (the foreign keys checked the rest)."""
+    return excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION transactions_inserted", "CREATE TRIGGER")
 
 
 def upgrade() -> None:
-    op.execute(_entries_inserted(PROBE))
+    op.execute(edited(_entries_inserted_0004(), PROBES))
     op.execute("CREATE INDEX wallets_user_id ON wallets (user_id)")
     op.execute(EXISTING_ROWS)
     op.execute(TRANSACTIONS_INSERTED)
@@ -162,6 +135,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(KEYS_0005)
-    op.execute(TRANSACTIONS_INSERTED_0004)
+    op.execute(_transactions_inserted_0004())
     op.execute("DROP INDEX wallets_user_id")
-    op.execute(_entries_inserted(ANTI_JOIN))
+    op.execute(_entries_inserted_0004())

@@ -227,23 +227,10 @@ ALTER TABLE transactions DROP CONSTRAINT transactions_failure_code_known,
 
 # What to JSON a transaction or a wallet is: a hold's expiry and settlement, a follow-up's
 # original, what was reversed and by which reversals; a wallet's held and available amounts.
-JSON = r"""
-CREATE OR REPLACE FUNCTION transaction_json(t transactions, from_user_id text, to_user_id text)
-RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT json_build_object(
-        'id', t.id,
-        'type', t.type,
-        'status', t.status,
-        'amount', t.amount,
-        'currency', t.currency,
-        'from_user_id', from_user_id,
-        'to_user_id', to_user_id,
-        'metadata', t.metadata,
-        'created_at', utc_text(t.created_at),
-        'applied_at', CASE WHEN t.status = 'applied' THEN utc_text(t.decided_at) END,
-        'decided_at', utc_text(t.decided_at),
-        'failure', CASE WHEN t.failure_code IS NOT NULL
-                        THEN json_build_object('code', t.failure_code, 'message', t.failure_message) END,
+JSON_EDITS = [
+    (
+        "THEN json_build_object('code', t.failure_code, 'message', t.failure_message) END)",
+        """THEN json_build_object('code', t.failure_code, 'message', t.failure_message) END,
         'hold', t.hold,
         'expires_at', utc_text(t.expires_at),
         'settled_by', CASE WHEN t.status IN ('captured', 'voided', 'expired') THEN (
@@ -256,22 +243,16 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'reversals', CASE WHEN t.reversed_amount > 0 THEN ARRAY(
             SELECT r.id FROM transactions r
             WHERE r.original_id = t.id AND r.type = 'reversal' AND r.status = 'applied' ORDER BY r.seq)
-            ELSE '{}' END)
-$$;
-
-CREATE OR REPLACE FUNCTION wallet_json(w wallets) RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT json_build_object(
-        'user_id', w.user_id,
-        'acnt_type', w.acnt_type,
-        'currency', w.currency,
-        'status', w.status,
-        'balance', w.balance,
+            ELSE '{}' END)""",
+    ),
+    (
+        "        'balance', w.balance,\n",
+        """        'balance', w.balance,
         'held', (SELECT coalesce(sum(h.amount), 0) FROM open_holds h WHERE h.wallet_id = w.id),
         'available', w.balance,
-        'created_at', utc_text(w.created_at),
-        'updated_at', utc_text(w.updated_at))
-$$;
-"""
+""",
+    ),
+]
 
 # A request as accept_transactions sees it gains a hold flag and an expiry (seconds from now).
 ACCEPTING = r"""
@@ -405,6 +386,9 @@ ALTER TABLE wallets ENABLE TRIGGER wallets_kept;
 def _json_0004() -> str:
     """transaction_json and wallet_json as migration 0004 created them, to be put back."""
     return excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION transaction_json", "-- Accept ---")
+
+
+JSON = edited(_json_0004(), JSON_EDITS)
 
 
 # holding: names are the platform's too: the 0005 rule, with one more way to break it.
