@@ -35,7 +35,7 @@ def excerpt(name: str, start: str, end: str | None = None) -> str:
     FUNCTION`` in it made ``CREATE OR REPLACE``: what that migration defined, to put back or edit."""
     schema = migration(name).SCHEMA
     begin = schema.find(start)
-    stop = len(schema) if end is None else schema.find(end, begin)
+    stop = len(schema) if end is None else schema.find(end, begin + len(start))
     if begin < 0 or stop < 0:
         raise RuntimeError(f"migration {name}'s SCHEMA no longer holds {start!r} followed by {end!r}")
     return schema[begin:stop].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")

@@ -194,15 +194,7 @@ ALTER TABLE transaction_queue DROP COLUMN hold, DROP COLUMN original_id;
 DROP TABLE open_holds;
 <platform_names>
 DROP TRIGGER transactions_decided_final ON transactions;
-CREATE TRIGGER transactions_decided_final
-    BEFORE UPDATE ON transactions FOR EACH ROW
-    WHEN (OLD.id <> NEW.id OR OLD.seq <> NEW.seq OR OLD.type <> NEW.type OR OLD.amount <> NEW.amount
-          OR OLD.currency <> NEW.currency OR OLD.debit_wallet_id <> NEW.debit_wallet_id
-          OR OLD.credit_wallet_id <> NEW.credit_wallet_id OR OLD.partition <> NEW.partition
-          OR OLD.client_id <> NEW.client_id OR OLD.created_at <> NEW.created_at
-          OR (OLD.status <> 'queued' AND (OLD.status, OLD.failure_code, OLD.failure_message, OLD.decided_at)
-              IS DISTINCT FROM (NEW.status, NEW.failure_code, NEW.failure_message, NEW.decided_at)))
-    EXECUTE FUNCTION refuse('a transaction''s request never changes, and a decided transaction stays decided');
+<decided_final>
 DROP INDEX transactions_one_expiry;
 DROP INDEX transactions_original;
 ALTER TABLE transactions DROP CONSTRAINT transactions_reversed_within, DROP CONSTRAINT transactions_original_shape,
@@ -429,4 +421,9 @@ def downgrade() -> None:
     op.execute(ACCEPTING.replace("<hold>", ""))
     op.execute(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS))
     op.execute(migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
-    op.execute(DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()))
+    decided_final = excerpt(
+        "0004_queue_and_set_based_rules", "CREATE TRIGGER transactions_decided_final", "CREATE TRIGGER"
+    )
+    op.execute(
+        DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()).replace("<decided_final>\n", decided_final)
+    )
