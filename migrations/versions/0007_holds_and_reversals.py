@@ -85,23 +85,7 @@ CREATE UNIQUE INDEX transactions_one_expiry ON transactions (original_id) WHERE 
 -- database makes itself (pg_trigger_depth() > 0: from the trigger below): a held hold is settled
 -- once, and an applied transaction's reversed_amount grows by its applied reversals.
 DROP TRIGGER transactions_decided_final ON transactions;
-CREATE TRIGGER transactions_decided_final
-    BEFORE UPDATE ON transactions FOR EACH ROW
-    WHEN (OLD.id <> NEW.id OR OLD.seq <> NEW.seq OR OLD.type <> NEW.type OR OLD.amount <> NEW.amount
-          OR OLD.currency <> NEW.currency OR OLD.debit_wallet_id <> NEW.debit_wallet_id
-          OR OLD.credit_wallet_id <> NEW.credit_wallet_id OR OLD.partition <> NEW.partition
-          OR OLD.client_id <> NEW.client_id OR OLD.created_at <> NEW.created_at
-          OR OLD.hold <> NEW.hold OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
-          OR OLD.original_id IS DISTINCT FROM NEW.original_id
-          OR (OLD.status <> 'queued' AND (OLD.status, OLD.failure_code, OLD.failure_message, OLD.decided_at)
-              IS DISTINCT FROM (NEW.status, NEW.failure_code, NEW.failure_message, NEW.decided_at)
-              AND NOT (pg_trigger_depth() > 0 AND OLD.status = 'held'
-                       AND NEW.status IN ('captured', 'voided', 'expired')
-                       AND (OLD.failure_code, OLD.failure_message, OLD.decided_at)
-                           IS NOT DISTINCT FROM (NEW.failure_code, NEW.failure_message, NEW.decided_at)))
-          OR (OLD.reversed_amount <> NEW.reversed_amount
-              AND (pg_trigger_depth() = 0 OR NEW.reversed_amount < OLD.reversed_amount)))
-    EXECUTE FUNCTION refuse('a transaction''s request never changes, and a decided transaction stays decided');
+<decided_final>
 
 -- Holding accounts ------------------------------------------------------------------------------
 -- One per currency in use, the platform's; ledger.accept opens one with the first wallet of a
@@ -402,8 +386,41 @@ def _platform_names_0005() -> str:
     return excerpt("0005_clients_and_api_keys", "CREATE FUNCTION wallets_platform_names", "CREATE TRIGGER")
 
 
+# Held holds settle, and reversals count against their original: 0004's rule, with the request's
+# new fields kept and the two changes the database makes itself let through.
+DECIDED_FINAL_EDITS = [
+    (
+        "OR OLD.client_id <> NEW.client_id OR OLD.created_at <> NEW.created_at\n",
+        """OR OLD.client_id <> NEW.client_id OR OLD.created_at <> NEW.created_at
+          OR OLD.hold <> NEW.hold OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+          OR OLD.original_id IS DISTINCT FROM NEW.original_id
+""",
+    ),
+    (
+        "IS DISTINCT FROM (NEW.status, NEW.failure_code, NEW.failure_message, NEW.decided_at)))\n",
+        """IS DISTINCT FROM (NEW.status, NEW.failure_code, NEW.failure_message, NEW.decided_at)
+              AND NOT (pg_trigger_depth() > 0 AND OLD.status = 'held'
+                       AND NEW.status IN ('captured', 'voided', 'expired')
+                       AND (OLD.failure_code, OLD.failure_message, OLD.decided_at)
+                           IS NOT DISTINCT FROM (NEW.failure_code, NEW.failure_message, NEW.decided_at)))
+          OR (OLD.reversed_amount <> NEW.reversed_amount
+              AND (pg_trigger_depth() = 0 OR NEW.reversed_amount < OLD.reversed_amount)))
+""",
+    ),
+]
+
+
+def _decided_final_0004() -> str:
+    """transactions_decided_final as migration 0004 created it."""
+    return excerpt("0004_queue_and_set_based_rules", "CREATE TRIGGER transactions_decided_final", "CREATE TRIGGER")
+
+
 def upgrade() -> None:
-    op.execute(SCHEMA.replace("<platform_names>\n", edited(_platform_names_0005(), PLATFORM_NAMES_EDITS)))
+    op.execute(
+        SCHEMA.replace("<platform_names>\n", edited(_platform_names_0005(), PLATFORM_NAMES_EDITS)).replace(
+            "<decided_final>\n", edited(_decided_final_0004(), DECIDED_FINAL_EDITS)
+        )
+    )
     queueing = migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED
     op.execute(edited(queueing, [(QUEUE_COPY_0006, QUEUE_COPY)]))
     clients = migration("0005_clients_and_api_keys")
@@ -421,9 +438,8 @@ def downgrade() -> None:
     op.execute(ACCEPTING.replace("<hold>", ""))
     op.execute(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS))
     op.execute(migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
-    decided_final = excerpt(
-        "0004_queue_and_set_based_rules", "CREATE TRIGGER transactions_decided_final", "CREATE TRIGGER"
-    )
     op.execute(
-        DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()).replace("<decided_final>\n", decided_final)
+        DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()).replace(
+            "<decided_final>\n", _decided_final_0004()
+        )
     )
