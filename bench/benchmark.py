@@ -28,7 +28,7 @@ from bench.cpu import Roles
 from bench.load import LoadResult, offer_at_rate, offer_closed
 from bench.machine import describe
 from bench.memory import PeakMemory, session_members
-from bench.outcomes import applied_per_second, last_seq, latency_quantiles, outcome, wait_until_decided
+from bench.outcomes import last_seq, outcome, wait_until_decided
 from bench.pgbench import pgbench_tps
 from bench.plots import write_plots
 from bench.progress import Progress
@@ -190,9 +190,8 @@ class Bench:
             "http_errors": _errors(load),
             "rss_mb": self.memory.megabytes(),
             "cpu_ms_per_txn": _per_item(cpu, transactions),
-            # For the plots (bench/plots.py).
-            "applied_per_second": applied_per_second(self.engine, low, high),
-            "latency_ms_quantiles": latency_quantiles(self.engine, low, high),
+            "applied_per_second": result.applied_per_second,
+            "latency_ms_quantiles": result.latency_ms_quantiles,
         }
         return document
 

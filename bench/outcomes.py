@@ -20,8 +20,8 @@ STATS = text(
            count(*) FILTER (WHERE status = 'applied') AS applied,
            count(*) FILTER (WHERE status = 'queued') AS queued,
            extract(epoch FROM max(decided_at) FILTER (WHERE status = 'applied') - min(created_at)) AS span,
-           percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY decided_at - created_at)
-               FILTER (WHERE decided_at IS NOT NULL) AS percentiles
+           percentile_cont(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY decided_at - created_at)
+               FILTER (WHERE decided_at IS NOT NULL) AS quantiles
     FROM transactions WHERE seq > :low AND seq <= :high
     """
 )
@@ -34,15 +34,11 @@ PER_SECOND = text(
     GROUP BY second ORDER BY second
     """
 )
-# submit -> decided at each of the fractions given: the whole distribution in a few hundred numbers.
-QUANTILES = text(
-    """
-    SELECT percentile_cont(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY decided_at - created_at)
-    FROM transactions WHERE seq > :low AND seq <= :high AND decided_at IS NOT NULL
-    """
-)
-# Latency is kept at the quantiles i / LATENCY_STEPS, i = 0 .. LATENCY_STEPS (every half percent).
+# submit -> decided is kept at the quantiles i / LATENCY_STEPS, i = 0 .. LATENCY_STEPS (every half
+# percent): the whole distribution in a few hundred numbers, p50, p95 and p99 among them.
 LATENCY_STEPS = 200
+FRACTIONS = [i / LATENCY_STEPS for i in range(LATENCY_STEPS + 1)]
+P50, P95, P99 = (round(q * LATENCY_STEPS) for q in (0.5, 0.95, 0.99))
 REJECTED = text(
     """
     SELECT failure_code, count(*) FROM transactions
@@ -62,6 +58,13 @@ class Outcome:
     p95_ms: float | None
     p99_ms: float | None
     rejected: dict[str, int] = field(default_factory=dict)
+    # For the plots (bench/plots.py): applied rows in each second since the first acceptance, zeros
+    # included (the single applied/s figure hides a stall or the workers' catch-up after the load),
+    # and submit -> decided in ms at every quantile of FRACTIONS (empty if nothing was decided).
+    # Quantiles rather than raw samples: a batch workload decides a hundred thousand rows, and the
+    # plot of the distribution needs only its shape.
+    applied_per_second: list[int] = field(default_factory=list)
+    latency_ms_quantiles: list[float] = field(default_factory=list)
 
 
 def last_seq(engine: Engine) -> int:
@@ -87,43 +90,26 @@ def wait_until_decided(engine: Engine, timeout: float, on_poll: Callable[[int], 
 
 
 def outcome(engine: Engine, low: int, high: int) -> Outcome:
-    """Counts, throughput and submit -> applied percentiles of the rows with low < seq <= high."""
+    """Counts, throughput, submit -> applied latency and applied/s over time of the rows with low < seq <= high."""
     bounds = {"low": low, "high": high}
     with engine.connect() as conn:
-        row = conn.execute(STATS, bounds).one()
+        row = conn.execute(STATS, {**bounds, "fractions": FRACTIONS}).one()
         rejected = {code: count for code, count in conn.execute(REJECTED, bounds)}
-    percentiles = [p.total_seconds() * 1000 for p in row.percentiles] if row.percentiles else [None] * 3
+        counts = dict(conn.execute(PER_SECOND, bounds).all())
+    quantiles = [q.total_seconds() * 1000 for q in row.quantiles] if row.quantiles else []
     span = float(row.span) if row.span else None
     return Outcome(
         transactions=row.total,
         applied=row.applied,
         queued=row.queued,
         applied_per_s=row.applied / span if span else 0.0,
-        p50_ms=_round(percentiles[0]),
-        p95_ms=_round(percentiles[1]),
-        p99_ms=_round(percentiles[2]),
+        p50_ms=_round(quantiles[P50]) if quantiles else None,
+        p95_ms=_round(quantiles[P95]) if quantiles else None,
+        p99_ms=_round(quantiles[P99]) if quantiles else None,
         rejected=rejected,
+        applied_per_second=[counts.get(second, 0) for second in range(max(counts) + 1)] if counts else [],
+        latency_ms_quantiles=[round(q, 2) for q in quantiles],
     )
-
-
-def applied_per_second(engine: Engine, low: int, high: int) -> list[int]:
-    """Applied rows in each second since the first of them was accepted, zeros included: the plot's
-    line, where the single applied/s figure hides a stall or the workers' catch-up after the load."""
-    with engine.connect() as conn:
-        counts = dict(conn.execute(PER_SECOND, {"low": low, "high": high}).all())
-    return [counts.get(second, 0) for second in range(max(counts) + 1)] if counts else []
-
-
-def latency_quantiles(engine: Engine, low: int, high: int) -> list[float]:
-    """submit -> decided in ms at quantiles 0, 1/LATENCY_STEPS, ..., 1 (empty if nothing was decided).
-
-    Quantiles rather than raw samples: a batch workload decides a hundred thousand rows, and the
-    plot of the distribution needs only its shape.
-    """
-    fractions = [i / LATENCY_STEPS for i in range(LATENCY_STEPS + 1)]
-    with engine.connect() as conn:
-        values = conn.execute(QUANTILES, {"low": low, "high": high, "fractions": fractions}).scalar()
-    return [round(v.total_seconds() * 1000, 2) for v in values] if values else []
 
 
 def _round(value: float | None) -> float | None:
