@@ -80,18 +80,24 @@ def drain(
 def _apply(
     session_factory: sessionmaker[Session], partitions: Sequence[int], batch_size: int, on_decided: DecisionHook | None
 ) -> BatchResult:
-    """One batch, timed, then counted and logged once committed (a batch that rolled back for good raises first)."""
+    """One batch, timed, then counted and logged once committed (a batch that rolled back for good raises first).
+
+    A batch that decided nothing (a drain's idle look) is neither counted nor logged.
+    """
     started = time.perf_counter()
     batch = apply_with_retry(session_factory, partitions, batch_size, on_decided)
     duration = time.perf_counter() - started
-    observe_batch(batch.decisions, batch.latencies, duration)
     if batch.decisions:
+        observe_batch(batch.decisions, batch.latencies, duration)
         _log_batch(partitions, batch, duration * 1000)
     return batch
 
 
 def _log_batch(partitions: Sequence[int], batch: BatchResult, duration_ms: float) -> None:
-    """One line per decided batch; applied ids include holds (``held``), as in ``DrainResult``."""
+    """One line per decided batch; applied ids include holds (``held``), as in ``DrainResult``.
+    Its id lists are built only when INFO is on: a batch holds up to a thousand."""
+    if not log.isEnabledFor(logging.INFO):
+        return
     applied = [d.transaction_id for d in batch.decisions if d.status != TransactionStatus.REJECTED]
     rejections = [
         {"transaction_id": d.transaction_id, "failure_code": str(d.failure_code)}

@@ -48,9 +48,7 @@ DRAINS = Counter("wallet_drains", "Drain tasks run by this worker (a drain carri
 
 
 def observe_batch(decisions: Sequence[Decision], latencies: Sequence[float], seconds: float) -> None:
-    """Count one committed batch; a batch that decided nothing (a drain's idle look) is not one."""
-    if not decisions:
-        return
+    """Count one committed batch that decided something."""
     BATCH_SIZE.observe(len(decisions))
     BATCH_DURATION.observe(seconds)
     # Tallied first: one labelled increment per kind of decision, not one per row of a thousand.
