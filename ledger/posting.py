@@ -23,13 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.db import Prepared
 from ledger.decisions import Decision, Original, QueuedTransaction, WalletState, decide
-from ledger.enums import SETTLED_AS, TransactionStatus
+from ledger.enums import HOLDING_PREFIX, SETTLED_AS, AccountType, TransactionStatus
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,6 @@ ORIGINALS = Prepared(
     ("uuid[]",),
     "SELECT CAST(id AS text), status, amount, reversed_amount FROM transactions WHERE id = ANY($1) FOR UPDATE",
 )
-HOLDING_ACCOUNTS = "SELECT currency, id FROM wallets WHERE client_id = 'platform' AND acnt_type = 'holding'"
 # Ascending id order on both sides of every transfer: two batches that share wallets always take
 # the row locks in the same order, so they queue instead of deadlocking. NO KEY UPDATE, not
 # UPDATE: the accept path's foreign-key checks take KEY SHARE on both wallets, which FOR UPDATE
@@ -86,6 +84,13 @@ LOCK_WALLETS = Prepared(
     "ledger_lock_wallets",
     ("bigint[]",),
     "SELECT id, balance, status, currency, acnt_type FROM wallets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+)
+# The same, with the holding accounts (named ``holding:<currency>``) of a batch that holds or settles.
+LOCK_WALLETS_AND_HOLDING = Prepared(
+    "ledger_lock_wallets_holding",
+    ("bigint[]", "text[]"),
+    "SELECT id, balance, status, currency, acnt_type FROM wallets"
+    " WHERE id = ANY($1) OR (client_id = 'platform' AND user_id = ANY($2)) ORDER BY id FOR NO KEY UPDATE",
 )
 # Every touched balance, once per batch, to the value the decisions arrived at.
 BALANCES = Prepared(
@@ -209,9 +214,15 @@ def apply_batch(
     wallet_ids = {t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued}
     named = {t.original_id for t in queued if t.original_id is not None}
     originals = {row[0]: Original(*row) for row in ORIGINALS.execute(session, _array(named))} if named else {}
-    holding = _holding_accounts(session, {t.currency for t in queued if t.hold or t.type in SETTLED_AS})
-    wallet_ids |= set(holding.values())
-    wallets = {row[0]: WalletState(*row) for row in LOCK_WALLETS.execute(session, _array(sorted(wallet_ids)))}
+    holding_names = {HOLDING_PREFIX + t.currency for t in queued if t.hold or t.type in SETTLED_AS}
+    touched = _array(sorted(wallet_ids))
+    rows = (
+        LOCK_WALLETS_AND_HOLDING.execute(session, touched, _array(sorted(holding_names)))
+        if holding_names
+        else LOCK_WALLETS.execute(session, touched)
+    )
+    wallets = {row[0]: WalletState(*row) for row in rows}
+    holding = {w.currency: w.id for w in wallets.values() if w.acnt_type == AccountType.HOLDING}
     opening = {wallet_id: wallet.balance for wallet_id, wallet in wallets.items()}
     decisions, postings = decide(queued, wallets, originals, holding)
     changed = [(w.id, w.balance) for w in wallets.values() if w.balance != opening[w.id]]
@@ -232,13 +243,6 @@ def apply_batch(
         raise ConcurrentApply(f"{len(decisions) - len(latencies)} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
     return BatchResult(decisions, events, latencies)
-
-
-def _holding_accounts(session: Session, currencies: set[str]) -> dict[str, int]:
-    """The holding account of each currency a batch holds or settles in (no query when none)."""
-    if not currencies:
-        return {}
-    return {c: i for c, i in session.execute(text(HOLDING_ACCOUNTS)).all() if c in currencies}
 
 
 def _array(values) -> str:
