@@ -64,8 +64,8 @@ class Posting(NamedTuple):
 def decide(
     transactions: list[QueuedTransaction],
     wallets: dict[int, WalletState],
-    originals: dict[str, Original] | None = None,
-    holding: Mapping[str, int] | None = None,
+    originals: dict[str, Original],
+    holding: Mapping[str, int],
 ) -> tuple[list[Decision], list[Posting]]:
     """Decide each transaction in order against running balances, updating ``wallets`` in place.
 
@@ -74,7 +74,6 @@ def decide(
     earlier in the batch. ``originals`` holds what the batch's settlements and reversals name (and
     is kept up to date as the batch goes), ``holding`` the holding account of each currency.
     """
-    originals = {} if originals is None else originals
     decisions: list[Decision] = []
     postings: list[Posting] = []
     for txn in transactions:
@@ -128,9 +127,7 @@ def _settle(
         )
     captured = txn.amount if txn.type == TransactionType.CAPTURE else 0
     if captured and not payer.status == payee.status == WalletStatus.ACTIVE:
-        inactive = payer if payer.status != WalletStatus.ACTIVE else payee
-        message = f"wallet {inactive.id} is {inactive.status}"
-        return Decision(txn.id, txn.type, TransactionStatus.REJECTED, FailureCode.WALLET_INACTIVE, message)
+        return Decision(txn.id, txn.type, TransactionStatus.REJECTED, *_failure(txn, payer, payee))
     held.balance -= hold.amount
     postings.append(Posting(txn.id, held.id, -hold.amount, held.balance))
     if captured:
@@ -151,10 +148,10 @@ def _reverse(
     postings: list[Posting],
 ) -> Decision:
     """The original's payee pays back its payer: at most what is left to reverse, and only if it can."""
-    left = 0 if original is None or original.status != TransactionStatus.APPLIED else original.amount
-    left -= 0 if original is None else original.reversed_amount
+    applied = original is not None and original.status == TransactionStatus.APPLIED
+    left = original.amount - original.reversed_amount if applied else 0
     if txn.amount > left:
-        message = f"{max(left, 0)} is left to reverse, not {txn.amount}"
+        message = f"{left} is left to reverse, not {txn.amount}"
         return Decision(txn.id, txn.type, TransactionStatus.REJECTED, FailureCode.REVERSAL_EXCEEDS_ORIGINAL, message)
     if not _affordable(txn, debit, credit):
         return Decision(txn.id, txn.type, TransactionStatus.REJECTED, *_failure(txn, debit, credit))
