@@ -115,8 +115,7 @@ class TransactionRequest:
         body = {name: getattr(self, name) for name in FINGERPRINTED}
         # Fields added since the first release count only when set: an old request keeps its hash.
         body = {name: value for name, value in body.items() if name not in LATER or value != LATER[name]}
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return _digest(body)
 
 
 # Every field but the key itself.
@@ -203,8 +202,9 @@ class FollowUp:
     callback_url: str | None = None
 
     def fingerprint(self) -> str:
-        body = {"type": self.type, "original": str(self.original_id), "amount": self.amount, "url": self.callback_url}
-        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        return _digest(
+            {"type": self.type, "original": str(self.original_id), "amount": self.amount, "url": self.callback_url}
+        )
 
 
 def record_follow_up(db: Session | Connection, client_id: str, request: FollowUp, partitions: int) -> Accepted:
@@ -254,6 +254,11 @@ SINGLE = (
     "hold",
     "expires_in",
 )
+
+
+def _digest(body: dict) -> str:
+    """sha256 of ``body`` as canonical JSON (sorted keys, no spaces): a request's fingerprint."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
 def _item(n: int, request: TransactionRequest, partitions: int) -> dict:
