@@ -80,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     # First: every other hook, the limiter's and authentication's included, logs under the request id.
     init_request_ids(app)
     Database(app)
-    # First: the clock starts before the limiter or the key check can refuse the request.
+    # Before the limiter and the key check: the clock starts before either can refuse the request.
     init_metrics(app)
     init_wakeups(app)
     init_swagger_ui(app)

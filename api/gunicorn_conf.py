@@ -23,7 +23,7 @@ accesslog = "-" if settings.API_ACCESS_LOG else None
 errorlog = "-"
 # gunicorn's lines and the app's through one handler, in LOG_FORMAT (observability.logs); an access
 # line names the request id the app sent back.
-logconfig_dict = logging_config(settings.LOG_FORMAT, settings.LOG_LEVEL, access_log=settings.API_ACCESS_LOG)
+logconfig_dict = logging_config(settings.LOG_FORMAT, settings.LOG_LEVEL)
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 # No gunicornc control socket: its default path is per user, not per instance, so a second gunicorn
 # on the machine (the bench next to `make dev`) would take over the first one's socket.

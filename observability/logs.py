@@ -72,12 +72,12 @@ def json_formatter() -> JsonFormatter:
     )
 
 
-def logging_config(log_format: str, level: str, *, access_log: bool = False) -> dict:
+def logging_config(log_format: str, level: str) -> dict:
     """A ``logging.config.dictConfig`` dictionary: one stderr handler on the root logger.
 
     gunicorn's own loggers are included (it is handed this as ``logconfig_dict``): they lose their
-    handlers and propagate to the root, so its lines have the same shape; its access lines are
-    dropped unless ``access_log``.
+    handlers and propagate to the root, so its lines have the same shape. Whether access lines are
+    written at all is gunicorn's ``accesslog`` (api/gunicorn_conf.py).
     """
     if log_format not in FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
@@ -99,11 +99,7 @@ def logging_config(log_format: str, level: str, *, access_log: bool = False) -> 
         "root": {"level": level.upper(), "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": level.upper(), "handlers": [], "propagate": True},
-            "gunicorn.access": {
-                "level": "INFO" if access_log else "CRITICAL",
-                "handlers": [],
-                "propagate": access_log,
-            },
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
         },
     }
 

@@ -21,12 +21,11 @@ def init_request_ids(app: Flask) -> None:
 
 
 def _begin() -> None:
-    g.request_id = request_id(request.headers.get(HEADER))
-    g.request_id_token = current_request_id.set(g.request_id)
+    g.request_id_token = current_request_id.set(request_id(request.headers.get(HEADER)))
 
 
 def _answer(response: Response) -> Response:
-    response.headers[HEADER] = g.request_id
+    response.headers[HEADER] = current_request_id.get()
     return response
 
 

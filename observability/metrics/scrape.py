@@ -11,7 +11,7 @@ each answered from a small index whatever the size of ``transactions``:
   the ones given up.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -34,18 +34,18 @@ DELIVERIES = text(
 
 
 class LedgerState(Collector):
-    """Collects the database gauges through ``connect()``, called once per scrape.
+    """Collects the database gauges on ``connection``; made for one scrape.
 
     Every partition below ``partitions`` is reported, at 0 when nothing is queued, so an alert on
     the oldest age sees a series that exists and falls back to 0 rather than one that vanishes.
     """
 
-    def __init__(self, connect: Callable[[], Connection], partitions: int) -> None:
-        self.connect = connect
+    def __init__(self, connection: Connection, partitions: int) -> None:
+        self.connection = connection
         self.partitions = partitions
 
     def collect(self) -> Iterator[Metric]:
-        connection = self.connect()
+        connection = self.connection
         queued = GaugeMetricFamily(
             "wallet_queued_transactions", "Transactions queued, by partition", labels=["partition"]
         )

@@ -20,6 +20,6 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 )
 def metrics():
     """Requests, accepted transactions and the ledger's queue and webhook state; for Prometheus."""
-    state = LedgerState(db_connection, current_app.config["PARTITIONS"])
+    state = LedgerState(db_connection(), current_app.config["PARTITIONS"])
     body = render(state, current_app.config["PROMETHEUS_MULTIPROC_DIR"])
     return Response(body, 200, content_type=CONTENT_TYPE_PLAIN_0_0_4)
