@@ -292,22 +292,15 @@ class Bench:
         )
 
     def _poll_alone(self, ids: Path) -> dict:
-        cpu_before = self.roles.sample()
-        load = self._wrk(
-            self.system.api_url,
-            "poll.lua",
-            {"WRK_IDS": str(ids)},
-            seconds=self.config.seconds / 2,
-            connections=self.config.poll_connections,
+        return self._closed_loop(
+            lambda: self._wrk(
+                self.system.api_url,
+                "poll.lua",
+                {"WRK_IDS": str(ids)},
+                seconds=self.config.seconds / 2,
+                connections=self.config.poll_connections,
+            )
         )
-        cpu = self.roles.sample() - cpu_before
-        answered = _accepted(load)
-        return {
-            "per_s": round(answered / load.seconds, 1),
-            "p99_ms": load.p99_ms,
-            "http_errors": load.errors,
-            "cpu_ms_per_request": _per_item(cpu, max(answered, 1)),
-        }
 
     def _poll_read_cost(self, ids: Path, per_poll: dict[str, float]) -> dict:
         """The poll's PostgreSQL read, in CPU, and its share of a whole poll's API and PostgreSQL CPU."""
@@ -323,13 +316,12 @@ class Bench:
     def _baseline(self, workload: Workload) -> dict:
         """The same load against the synchronous design: requests answered per second, CPU per request."""
         config = self.config
-        cpu_before = self.roles.sample()
-        wall = time.monotonic()
-        if self.use_wrk:
-            load = self._wrk(self.system.baseline_url, "money.lua", _money_env(workload, config))
-        else:
+
+        def send() -> LoadResult | wrk.WrkResult:
+            if self.use_wrk:
+                return self._wrk(self.system.baseline_url, "money.lua", _money_env(workload, config))
             factory = request_factory(workload, self.users, config.max_amount, seed=zlib.crc32(b"baseline"))
-            load = asyncio.run(
+            return asyncio.run(
                 offer_closed(
                     self.system.baseline_url,
                     factory,
@@ -340,16 +332,24 @@ class Bench:
                     on_tick=self._ticker(f"{workload.name} baseline"),
                 )
             )
+
+        document = self._closed_loop(send, cpu_key="cpu_ms_per_txn")
+        self.progress.done(f"{workload.name} baseline", f"{document['per_s']:,.0f} requests/s")
+        return document
+
+    def _closed_loop(self, send: Callable[[], LoadResult | wrk.WrkResult], cpu_key: str = "cpu_ms_per_request") -> dict:
+        """Run ``send``, a closed loop of requests: answered per second, p99, errors and CPU per request by role."""
+        cpu_before = self.roles.sample()
+        wall = time.monotonic()
+        load = send()
         cpu = self.roles.sample() - cpu_before
         answered = _accepted(load)
-        document = {
+        return {
             "per_s": round(answered / _seconds(load, wall), 1),
             "p99_ms": getattr(load, "p99_ms", None),
             "http_errors": _errors(load),
-            "cpu_ms_per_txn": _per_item(cpu, max(answered, 1)),
+            cpu_key: _per_item(cpu, max(answered, 1)),
         }
-        self.progress.done(f"{workload.name} baseline", f"{document['per_s']:,.0f} requests/s")
-        return document
 
     def _reads(self) -> dict:
         """GET /health, a transaction, a wallet, and the baseline's wallet: requests/s and ratios to /health.

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import settings
+from devtools.databases import with_database
 from ledger.db import normalize_url
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -103,7 +104,7 @@ class BenchConfig:
         return cls(
             database_url=os.environ.get(
                 "BENCH_DATABASE_URL",
-                normalize_url(settings.DATABASE_URL).set(database="wallet_bench").render_as_string(hide_password=False),
+                with_database(settings.DATABASE_URL, "wallet_bench"),
             ),
             redis_url=os.environ.get("BENCH_REDIS_URL", _redis_db(settings.REDIS_URL, 9)),
             pgbench_database=os.environ.get("BENCH_PGBENCH_DATABASE", "wallet_pgbench"),

@@ -24,9 +24,9 @@ from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.orm import sessionmaker
 
 import settings
-from devtools.databases import fresh_database
+from devtools.databases import fresh_database, with_database
 from ledger.accept import TransactionRequest, record_transactions
-from ledger.db import make_engine, make_session_factory, normalize_url
+from ledger.db import make_engine, make_session_factory
 from ledger.enums import DEFAULT_CLIENT
 from ledger.invariants import verify
 from ledger.models import Wallet
@@ -89,7 +89,7 @@ def timing_statements(sessions: sessionmaker) -> Iterator[dict[str, float]]:
 
 
 def _fresh_database() -> str:
-    url = normalize_url(settings.DATABASE_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    url = with_database(settings.DATABASE_URL, DATABASE)
     fresh_database(url)
     return url
 

@@ -18,13 +18,12 @@ import statistics
 import time
 
 from sqlalchemy import text
-from sqlalchemy.orm import sessionmaker
 
 import settings
 from api import close_app, create_app
-from devtools.databases import drop_database, fresh_database
+from devtools.databases import drop_database, fresh_database, with_database
 from ledger.clients import issue_key
-from ledger.db import make_engine, normalize_url
+from ledger.db import make_engine, make_session_factory
 from ledger.enums import DEFAULT_CLIENT, Scope
 
 DATABASE = "wallet_bench_scrape"
@@ -62,7 +61,7 @@ def main() -> None:
     parser.add_argument("--scrapes", type=int, default=100)
     args = parser.parse_args()
 
-    url = normalize_url(settings.DATABASE_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    url = with_database(settings.DATABASE_URL, DATABASE)
     fresh_database(url)
     engine = make_engine(url)
     started = time.perf_counter()
@@ -81,7 +80,7 @@ def main() -> None:
         f"filled in {time.perf_counter() - started:.0f}s: {counts[0]:,} transactions, {counts[1]:,} queued,"
         f" {counts[2]:,} webhook deliveries"
     )
-    with sessionmaker(engine)() as session:
+    with make_session_factory(engine)() as session:
         key = issue_key(session, DEFAULT_CLIENT, scopes=[Scope.METRICS_READ]).key
         session.commit()
     engine.dispose()

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 
 import redis
-import requests
 
 import settings
 from bench.config import BenchConfig
-from devtools.processes import Process
+from devtools.processes import Process, answers
 from workers import commands
 
 START_TIMEOUT = 60.0
@@ -49,12 +48,13 @@ class System:
             "REDIS_URL": config.redis_url,
             "API_PORT": str(config.api_port),
             "PYTHONUNBUFFERED": "1",
+            # Logs as production has them, in every process: JSON lines.
+            "LOG_FORMAT": "json",
         }
         logs = config.log_dir
         self.baseline_url = f"http://127.0.0.1:{config.baseline_port}"
-        # Logs and metrics as production has them: JSON lines, and the API's gunicorn workers summed
-        # through prometheus-client's multiprocess files. The baseline has neither.
-        env["LOG_FORMAT"] = "json"
+        # Metrics as production has them: the API's gunicorn workers summed through
+        # prometheus-client's multiprocess files. The baseline has none.
         api_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(logs / "prometheus")}
         self.api = Process(_gunicorn("api.wsgi:app"), logs / "api.log", api_env)
         self.baseline = Process(
@@ -86,8 +86,8 @@ class System:
             for worker in self.workers:
                 self._wait(worker, lambda w=worker: " ready." in w.log_text())
             self._wait(self.beat, lambda: "beat: Starting" in self.beat.log_text())
-            self._wait(self.api, lambda: _answers(self.api_url))
-            self._wait(self.baseline, lambda: _answers(self.baseline_url))
+            self._wait(self.api, lambda: answers(f"{self.api_url}/health"))
+            self._wait(self.baseline, lambda: answers(f"{self.baseline_url}/health"))
         except BaseException:
             self.stop()
             raise
@@ -119,11 +119,3 @@ class System:
 
 def _gunicorn(app: str) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", "api/gunicorn_conf.py", app]
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/health", timeout=1).ok
-    # A first answer slower than the timeout (a busy machine, workers still importing) is "not yet".
-    except (requests.ConnectionError, requests.Timeout):
-        return False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, text
+from sqlalchemy import Connection, text
 
 from ledger.db import make_engine, normalize_url
 
@@ -37,6 +37,11 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def with_database(url: str, database: str) -> str:
+    """``url`` naming ``database`` on the same server, password kept: a URL to hand on."""
+    return normalize_url(url).set(database=database).render_as_string(hide_password=False)
+
+
 def fresh_database(url: str) -> None:
     """An empty database of ``url`` built by ``alembic upgrade head``."""
     drop_database(url)
@@ -47,7 +52,7 @@ def fresh_database(url: str) -> None:
 @contextlib.contextmanager
 def _server(url: str) -> Iterator[Connection]:
     """An autocommit connection to the server's ``postgres`` database (CREATE/DROP DATABASE need one)."""
-    engine = make_engine(_named(url, "postgres"), isolation_level="AUTOCOMMIT")
+    engine = make_engine(with_database(url, "postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             yield conn
@@ -57,7 +62,3 @@ def _server(url: str) -> Iterator[Connection]:
 
 def _name(url: str) -> str:
     return normalize_url(url).database
-
-
-def _named(url: str, database: str) -> URL:
-    return normalize_url(url).set(database=database)

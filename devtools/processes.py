@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 20.0
 
@@ -91,3 +93,12 @@ def stop_all(processes: list[Process]) -> None:
     deadline = time.monotonic() + STOP_TIMEOUT
     for process in processes:
         process.reap(max(0.0, deadline - time.monotonic()))
+
+
+def answers(url: str) -> bool:
+    """``url`` answers a GET with a success status within a second."""
+    try:
+        return requests.get(url, timeout=1).ok
+    # Not listening yet, or too busy starting to answer within the second (a loaded machine).
+    except (requests.ConnectionError, requests.Timeout):
+        return False

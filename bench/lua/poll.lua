@@ -1,9 +1,9 @@
 -- wrk script: GET /transactions/{id} of transactions just accepted, as submit-and-poll clients do.
 -- WRK_IDS: the file money.lua appends each accepted transaction's Location to; every thread keeps
--- the latest WRK_RING of them and reads what was appended every REFILL_EVERY requests.
+-- the latest RING_SIZE of them and reads what was appended every REFILL_EVERY requests.
 -- WRK_AUTHORIZATION: Authorization header value, or empty.
 local authorization = os.getenv("WRK_AUTHORIZATION") or ""
-local ring_size = tonumber(os.getenv("WRK_RING") or "200")
+local RING_SIZE = 200
 local REFILL_EVERY = 20
 -- "/transactions/" and a UUID: a shorter line is one money.lua was still writing, and is skipped.
 local PATH_LENGTH = 14 + 36
@@ -21,7 +21,7 @@ local function refill()
    ids:seek("cur")
    for line in ids:lines() do
       if #line == PATH_LENGTH then
-         slot = slot % ring_size + 1
+         slot = slot % RING_SIZE + 1
          ring[slot] = line
       end
    end
