@@ -167,13 +167,7 @@ CREATE TRIGGER transactions_follow_up_applied
 DOWNGRADE = r"""
 DROP TRIGGER transactions_follow_up_applied ON transactions;
 DROP FUNCTION transactions_follow_up_applied();
-CREATE OR REPLACE FUNCTION transactions_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM transaction_queue q USING updated u
-    WHERE u.status <> 'queued' AND q.partition = u.partition AND q.seq = u.seq;
-    RETURN NULL;
-END;
-$$;
+<updated>
 ALTER TABLE transaction_queue DROP COLUMN hold, DROP COLUMN original_id;
 DROP TABLE open_holds;
 <platform_names>
@@ -439,7 +433,10 @@ def downgrade() -> None:
     op.execute(clients.ACCEPT.replace("<wallets>", clients.CLIENT_WALLETS))
     op.execute(migration("0006_checks_through_indexes").TRANSACTIONS_INSERTED)
     op.execute(
-        DOWNGRADE.replace("<platform_names>\n", _platform_names_0005()).replace(
-            "<decided_final>\n", _decided_final_0004()
+        DOWNGRADE.replace("<platform_names>\n", _platform_names_0005())
+        .replace("<decided_final>\n", _decided_final_0004())
+        .replace(
+            "<updated>\n",
+            excerpt("0004_queue_and_set_based_rules", "CREATE FUNCTION transactions_updated", "CREATE TRIGGER"),
         )
     )
