@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.db import Prepared
-from ledger.enums import HOLDING_PREFIX, ROLES, TransactionStatus, TransactionType
+from ledger.enums import ROLES, TransactionStatus, TransactionType
 from ledger.errors import (
     IdempotencyConflict,
     InvalidRequest,
@@ -75,12 +75,6 @@ ACCEPT_ONE = Prepared(
 )
 
 
-HOLDING_ACCOUNT = Prepared(
-    "ledger_holding_account",
-    ("text", "text"),
-    "INSERT INTO wallets (client_id, user_id, acnt_type, currency) VALUES ('platform', $1, 'holding', $2)"
-    " ON CONFLICT (client_id, user_id) DO NOTHING",
-)
 # Capture, void and reverse: migration 0007's accept_follow_up checks the original and queues.
 FOLLOW_UP = Prepared(
     "ledger_follow_up",
@@ -142,9 +136,8 @@ def create_wallet(session: Session, client_id: str, user_id: str, acnt_type: str
     """A new wallet of ``client_id``: its user_id must be new to the client, and not the platform's.
 
     The first wallet of a currency opens the platform's holding account of that currency too, where
-    its holds will wait.
+    its holds will wait: the database does it (migration 0011), whoever inserts the wallet.
     """
-    HOLDING_ACCOUNT.execute(session, HOLDING_PREFIX + currency, currency)
     wallet = Wallet(client_id=client_id, user_id=user_id, acnt_type=acnt_type, currency=currency)
     try:
         with session.begin_nested():

@@ -14,6 +14,7 @@ from ledger.enums import TransactionType
 from ledger.errors import InvalidRequest, StateConflict
 from ledger.holds import expire_due_holds
 from ledger.invariants import verify
+from ledger.opening import open_balance
 from ledger.queries import transaction_json, wallet_json
 from tests.conftest import TEST_CLIENT
 from tests.ledger.conftest import balance, statuses
@@ -275,3 +276,29 @@ def test_a_replayed_key_answers_the_first_follow_up(session, make_wallet, queue,
     drain()
     again = record_follow_up(session, TEST_CLIENT, FollowUp(CAPTURE, held, 10, idempotency_key="cap-1"), 1)
     assert again.replayed and again.id == first
+
+
+def test_wallets_inserted_by_hand_bring_their_currencys_holding_account(session, queue, drain) -> None:
+    def holding_accounts(currency: str) -> list[tuple[str, int]]:
+        return session.execute(
+            text("SELECT client_id, balance FROM wallets WHERE user_id = :u AND acnt_type = 'holding'"),
+            {"u": f"holding:{currency}"},
+        ).all()
+
+    assert holding_accounts("CHF") == []
+    # One statement, two wallets, one new currency: not through ledger.accept, as a bulk load would.
+    session.execute(
+        text(
+            "INSERT INTO wallets (client_id, user_id, acnt_type, currency)"
+            " VALUES (:c, 'heidi', 'user', 'CHF'), (:c, 'ivan', 'user', 'CHF')"
+        ),
+        {"c": TEST_CLIENT},
+    )
+    open_balance(session, TEST_CLIENT, "heidi", 100)
+    session.commit()
+    assert holding_accounts("CHF") == [("platform", 0)]
+
+    [held] = queue(Req("transfer", "heidi", "ivan", 40, currency="CHF", hold=True, expires_in=3600))
+    drain()
+    assert statuses(session, [held]) == [("held", None)]
+    assert holding_accounts("CHF") == [("platform", 40)]
