@@ -9,20 +9,14 @@ names: they get DATABASE_URL, REDIS_URL and API_PORT from the bench when it star
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import settings
-from devtools.databases import with_database
+from devtools.databases import with_database, with_redis_db
 from ledger.db import normalize_url
 
 BENCH_DIR = Path(__file__).resolve().parent
 # poll follows single_uniform: it compares its write path with single_uniform's of the same run.
 ALL_WORKLOADS = ("single_uniform", "poll", "single_hot", "single_paced", "reads", "batch_uniform", "batch_hot")
-
-
-def _redis_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def _optional_int(name: str) -> int | None:
@@ -106,7 +100,7 @@ class BenchConfig:
                 "BENCH_DATABASE_URL",
                 with_database(settings.DATABASE_URL, "wallet_bench"),
             ),
-            redis_url=os.environ.get("BENCH_REDIS_URL", _redis_db(settings.REDIS_URL, 9)),
+            redis_url=os.environ.get("BENCH_REDIS_URL", with_redis_db(settings.REDIS_URL, 9)),
             pgbench_database=os.environ.get("BENCH_PGBENCH_DATABASE", "wallet_pgbench"),
             api_port=int(os.environ.get("BENCH_API_PORT", 8100)),
             baseline_port=int(os.environ.get("BENCH_BASELINE_PORT", 8101)),

@@ -1,10 +1,12 @@
 """Creating, dropping and migrating databases: for ``make dev`` (create if missing), the bench and
-the tests (throwaway databases, built by ``alembic upgrade head``, never ``create_all``).
+the tests (throwaway databases, built by ``alembic upgrade head``, never ``create_all``); and the
+URLs that name another database, or another Redis db, on the same server.
 """
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from alembic import command
 from alembic.config import Config
@@ -40,6 +42,17 @@ def migrate(url: str) -> None:
 def with_database(url: str, database: str) -> str:
     """``url`` naming ``database`` on the same server, password kept: a URL to hand on."""
     return normalize_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def redis_db(url: str) -> int:
+    """The Redis db a Redis URL names: 0 when its path names none."""
+    path = urlsplit(url).path.strip("/")
+    return int(path) if path.isdigit() else 0
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """Redis ``url`` naming db ``db`` instead, credentials and options kept."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def fresh_database(url: str) -> None:
