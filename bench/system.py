@@ -19,6 +19,8 @@ from devtools.processes import Process, answers
 from workers import commands
 
 START_TIMEOUT = 60.0
+# Logs as production has them, in every process the bench starts.
+LOG_FORMAT = "json"
 
 
 class StartupFailed(RuntimeError):
@@ -48,8 +50,7 @@ class System:
             "REDIS_URL": config.redis_url,
             "API_PORT": str(config.api_port),
             "PYTHONUNBUFFERED": "1",
-            # Logs as production has them, in every process: JSON lines.
-            "LOG_FORMAT": "json",
+            "LOG_FORMAT": LOG_FORMAT,
         }
         logs = config.log_dir
         self.baseline_url = f"http://127.0.0.1:{config.baseline_port}"
@@ -61,10 +62,16 @@ class System:
             _gunicorn("bench.baseline.app:app"), logs / "baseline.log", {**env, "API_PORT": str(config.baseline_port)}
         )
         self.workers = [
-            Process(commands.ledger_worker(i, config.ledger_workers, settings.PARTITIONS), logs / f"ledger{i}.log", env)
+            Process(
+                commands.ledger_worker(i, config.ledger_workers, settings.PARTITIONS, log_format=LOG_FORMAT),
+                logs / f"ledger{i}.log",
+                env,
+            )
             for i in range(config.ledger_workers)
         ]
-        self.beat = Process(commands.beat(str(logs / "celerybeat-schedule")), logs / "beat.log", env)
+        self.beat = Process(
+            commands.beat(str(logs / "celerybeat-schedule"), log_format=LOG_FORMAT), logs / "beat.log", env
+        )
 
     @property
     def processes(self) -> list[Process]:

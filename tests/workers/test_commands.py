@@ -24,6 +24,18 @@ def test_flower_gets_its_credentials() -> None:
     assert "--basic-auth=admin:secret" in commands.flower(FLOWER_PORT, "127.0.0.1", "admin:secret")
 
 
+@pytest.mark.parametrize(("log_format", "quiet"), [("json", True), ("text", False)])
+def test_celery_banner_only_where_the_started_process_logs_text(log_format: str, quiet: bool) -> None:
+    """What decides is the format of the process started, not of the one starting it (the bench's)."""
+    argvs = [
+        commands.ledger_worker(0, 1, 16, log_format=log_format),
+        commands.webhooks_worker(log_format=log_format),
+        commands.beat("schedule", log_format=log_format),
+        commands.flower(FLOWER_PORT, "127.0.0.1", "admin:secret", log_format=log_format),
+    ]
+    assert [("--quiet" in argv) for argv in argvs] == [quiet] * len(argvs)
+
+
 def test_python_m_workers_flower_without_credentials_exits_at_once_and_listens_nowhere() -> None:
     env = {**os.environ, "FLOWER_BASIC_AUTH": "", "FLOWER_PORT": str(FLOWER_PORT)}
     started = time.monotonic()
