@@ -174,7 +174,9 @@ class Bench:
             "transactions": result.transactions,
             "applied": result.applied,
             "queued": result.queued,
-            # Only the paced workload offers a fixed rate; the others are closed loops.
+            # Only the paced workload offers a fixed rate; the others are closed loops. It is asked for
+            # one rate and, if the system answers too slowly for its requests in flight, offers less.
+            "asked_per_s": round(self._paced_rate(), 1) if workload.kind == "paced" else None,
             "offered_per_s": round(load.allotted / max(load.sent_until - load.started, 1e-9), 1)
             if workload.kind == "paced"
             else None,

@@ -12,6 +12,7 @@ MONEY = (
     ("workload", "{}", None),
     ("gen", "{}", "load_generator"),
     ("txns", "{:,}", "transactions"),
+    ("asked/s", "{:,.0f}", "asked_per_s"),
     ("offered/s", "{:,.0f}", "offered_per_s"),
     ("accepted/s", "{:,.0f}", "accepted_per_s"),
     ("applied/s", "{:,.0f}", "applied_per_s"),
@@ -27,11 +28,21 @@ MONEY = (
     ("worker MB", "{:.0f}", ("rss_mb", "worker")),
 )
 
+# The share of its asked rate single_paced must offer for its p99 to count: a system too slow for the
+# rate holds every request in flight, the client can then send no faster, and a p99 of less than the
+# rate asked would look like a p99 of it.
+OFFERED_SHARE = 0.95
 # (what, met?) for each target, from the document; None when the run did not measure it.
 TARGETS = (
     ("single_uniform applied/s >= 1.25x the baseline", lambda w: w["single_uniform"]["baseline_ratio"] >= 1.25),
     ("single_hot applied/s >= 2x the baseline", lambda w: w["single_hot"]["baseline_ratio"] >= 2.0),
-    ("single_paced p99 submit->applied <= 100 ms", lambda w: w["single_paced"]["p99_ms"] <= 100),
+    (
+        f"single_paced p99 submit->applied <= 100 ms, offered >= {OFFERED_SHARE:.0%} of the rate asked",
+        lambda w: (
+            w["single_paced"]["p99_ms"] <= 100
+            and w["single_paced"]["offered_per_s"] >= OFFERED_SHARE * w["single_paced"]["asked_per_s"]
+        ),
+    ),
     ("reads: GET /transactions/{id} >= 70% of /health", lambda w: w["reads"]["transaction"]["health_ratio"] >= 0.7),
     ("reads: GET /wallets/{user_id} >= 50% of /health", lambda w: w["reads"]["wallet"]["health_ratio"] >= 0.5),
     ("single_uniform API CPU <= 1.5 ms/txn", lambda w: w["single_uniform"]["cpu_ms_per_txn"]["api"] <= 1.5),

@@ -115,6 +115,10 @@ def test_bench_applies_every_transaction_and_reports_every_field(smoke_config: B
         # still lingering from the workload before may have served this one without a new task.
         assert result["tasks_per_txn"] is not None and result["tasks_per_txn"] >= 0, name
         assert result["rss_mb"]["api"] > 0 and result["rss_mb"]["worker"] > 0, name
+        # The paced workload says what rate it was asked for, beside what it managed to offer.
+        paced = name == "single_paced"
+        assert (result["asked_per_s"] is not None and result["asked_per_s"] > 0) == paced, name
+        assert (result["offered_per_s"] is not None) == paced, name
     with clean_db.connect() as conn:
         statuses = {
             status: count
