@@ -387,8 +387,13 @@ class Bench:
             }
             self.progress.done(f"reads {name}", f"{document[name]['per_s']:,.0f} requests/s")
         health = document["health"]["per_s"] or 1.0
+        # The same ratio by CPU: /health's CPU per request over the path's, steadier than requests/s
+        # when a slow spell of the machine slows one path's turns more than another's.
+        health_cpu = document["health"]["cpu_ms_per_request"].get("total")
         for name in document:
             document[name]["health_ratio"] = round(document[name]["per_s"] / health, 3)
+            cpu = document[name]["cpu_ms_per_request"].get("total")
+            document[name]["health_cpu_ratio"] = round(health_cpu / cpu, 3) if health_cpu and cpu else None
         return document
 
     def _read_paths(self) -> dict[str, tuple[str, list[str]]]:

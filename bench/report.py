@@ -75,7 +75,7 @@ def table(document: dict) -> str:
     lines += _grid(rows)
     if "reads" in workloads:
         lines += ["", "reads (GET, closed loop)"]
-        rows = [["path", "requests/s", "p99 ms", "x /health", "CPU ms/request"]]
+        rows = [["path", "requests/s", "p99 ms", "x /health", "CPU ms/request", "x /health by CPU"]]
         for name, read in workloads["reads"].items():
             rows.append(
                 [
@@ -84,6 +84,7 @@ def table(document: dict) -> str:
                     _number(read["p99_ms"]),
                     _number(read["health_ratio"], "{:.2f}"),
                     _number(read["cpu_ms_per_request"]["total"]),
+                    _number(read.get("health_cpu_ratio"), "{:.2f}"),
                 ]
             )
         lines += _grid(rows)
