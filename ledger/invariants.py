@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from ledger.enums import SETTLED_AS, TransactionStatus
+from ledger.enums import HOLDING_PREFIX, SETTLED_AS, TransactionStatus
 
 # How many offenders each failed check names; the count is always exact.
 SHOWN = 20
@@ -76,10 +76,10 @@ CHECKS = {
         LEFT JOIN (SELECT currency, sum(amount) AS total FROM open_holds GROUP BY currency) o ON o.currency = w.currency
         WHERE w.client_id = 'platform' AND w.acnt_type = 'holding' AND w.balance <> coalesce(o.total, 0)""",
     # Where a currency's holds wait (migration 0011 opens it with the currency's first wallet).
-    "currency without its holding account": """
+    "currency without its holding account": f"""
         SELECT DISTINCT w.currency FROM wallets w
         WHERE NOT EXISTS (SELECT FROM wallets h WHERE h.client_id = 'platform'
-                          AND h.user_id = 'holding:' || w.currency AND h.acnt_type = 'holding')""",
+                          AND h.user_id = '{HOLDING_PREFIX}' || w.currency AND h.acnt_type = 'holding')""",
     # Captured, voided or expired by exactly one applied settlement of that kind; held or
     # rejected, by none; and a settlement settles a hold.
     "hold settled other than exactly once": f"""
