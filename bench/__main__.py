@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): the whole system over HTTP, then pgbench; see docs/performance.md.
 
-Knobs (environment): BENCH_SECONDS, BENCH_WALLETS, BENCH_SINGLE_RATE, BENCH_WORKLOADS, BENCH_TRANSACTIONS;
-see bench/config.py. Exits 1 if the ledger's invariants do not hold at the end.
+Knobs (environment, ``BENCH_*``): read in bench/config.py, listed in docs/performance.md. Exits 1
+if the ledger's invariants do not hold at the end.
 """
 
 import signal

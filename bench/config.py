@@ -70,7 +70,9 @@ class BenchConfig:
     # workload runs a wallet dry and rejections would point at a bug, not at the workload.
     opening_deposit: int = 1_000_000
     max_amount: int = 1000
-    ledger_workers: int = 2
+    # One ledger worker over all 16 partitions: two, on these two cores, applied batches slower and
+    # far later, their batches waiting on each other's wallet row locks (docs/performance.md).
+    ledger_workers: int = 1
 
     pgbench_scale: int = 10
     pgbench_clients: int = 8
@@ -110,5 +112,6 @@ class BenchConfig:
             transactions=_optional_int("BENCH_TRANSACTIONS"),
             paced_rate=float(os.environ.get("BENCH_PACED_RATE", 300)),
             poll_connections=int(os.environ.get("BENCH_POLL_CONNECTIONS", 32)),
+            ledger_workers=int(os.environ.get("BENCH_LEDGER_WORKERS", 1)),
             pgbench_seconds=seconds,
         )
