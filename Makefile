@@ -25,7 +25,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 venv: $(INSTALLED)
 
-# API, two ledger workers (8 partitions each), the webhooks worker, beat and Flower under honcho;
+# API, one ledger worker (all 16 partitions), the webhooks worker, beat and Flower under honcho;
 # Ctrl-C stops them all. The Procfile's commands come from the virtualenv through PATH; exported
 # variables win over $(DEV_ENV).
 dev: $(INSTALLED)

@@ -13,8 +13,8 @@ from prometheus_client import Counter, Histogram
 from ledger.decisions import Decision
 from ledger.enums import TransactionStatus
 
-# From a batch of one (single requests, one by one) to APPLY_BATCH_SIZE's default of 1,000.
-BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+# From a batch of one (single requests, one by one) to APPLY_BATCH_SIZE's default of 3,000.
+BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 3000)
 BATCH_DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 # Submit to decided: DRAIN_PACE_SECONDS (30 ms) and a batch at best, the sweeper's seconds after a lost wake-up.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
