@@ -4,17 +4,18 @@ The same schemas, with ``type`` and ``idempotency_key`` added, validate the item
 """
 
 import json
+import re
 from typing import ClassVar
 
 from flask import current_app
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, missing, post_load, validate, validates_schema
 
 from api.extensions.smorest import BoundedList, Schema
 from api.shared import fields as domain
 from api.shared import headers
 from api.shared.transactions import TransactionSchema
 from ledger.accept import TransactionRequest
-from ledger.enums import TransactionType
+from ledger.enums import MAX_AMOUNT, USER_ID_PATTERN, TransactionType
 
 DEPOSIT_PROVIDER = "deposit-provider-master"
 WITHDRAW_PROVIDER = "withdraw-provider-master"
@@ -160,6 +161,52 @@ class BatchTransferSchema(TransferSchema):
     idempotency_key = headers.idempotency_key(ITEM_KEY)
 
 
+class PlainItems:
+    """The common batch item read without marshmallow: two wallets, an amount, perhaps a currency and a key.
+
+    Loading a thousand items through their schemas was half the API's CPU for a batch. Everything
+    this accepts, its schema loads into the same request (a test holds the two together over
+    generated items); anything else, including everything invalid, goes to the schema, which
+    loads it or refuses it with its own messages.
+    """
+
+    USER_ID = re.compile(USER_ID_PATTERN)
+    CURRENCY = re.compile(domain.CURRENCY_PATTERN)
+    KEY = re.compile(r"[ -~]{1,255}\Z")
+
+    def __init__(self, schema: MovementSchema) -> None:
+        self.type = schema.TYPE
+        self.debit, self.credit = schema.DEBIT, schema.CREDIT
+        self.defaults = {name: schema.fields[name].load_default for name in (self.debit, self.credit)}
+        self.keys = {"type", "amount", "currency", "idempotency_key", self.debit, self.credit}
+
+    def read(self, value: dict) -> TransactionRequest | None:
+        """The request ``value`` asks for, or None to leave it to the schema."""
+        if not value.keys() <= self.keys:
+            return None
+        amount = value.get("amount")
+        debit = value.get(self.debit, self.defaults[self.debit])
+        credit = value.get(self.credit, self.defaults[self.credit])
+        currency = value.get("currency")
+        key = value.get("idempotency_key")
+        if (
+            type(amount) is not int
+            or not 1 <= amount <= MAX_AMOUNT
+            or not self._user_id(debit)
+            or not self._user_id(credit)
+            or debit == credit
+            or (currency is not None and not (type(currency) is str and self.CURRENCY.match(currency)))
+            or (key is not None and not (type(key) is str and self.KEY.match(key)))
+            or ("currency" in value and currency is None)
+            or ("idempotency_key" in value and key is None)
+        ):
+            return None
+        return TransactionRequest(self.type, debit, credit, amount, currency, key)
+
+    def _user_id(self, value: object) -> bool:
+        return value is not missing and type(value) is str and self.USER_ID.match(value) is not None
+
+
 class BatchItem(fields.Field):
     """One movement of any type: loaded by the schema its ``type`` names (documented as their oneOf)."""
 
@@ -168,6 +215,7 @@ class BatchItem(fields.Field):
         self.schemas = {
             schema.TYPE: schema() for schema in (BatchDepositSchema, BatchWithdrawSchema, BatchTransferSchema)
         }
+        self.plain = {kind: PlainItems(schema) for kind, schema in self.schemas.items()}
         self.one_of = list(self.schemas.values())
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -178,7 +226,7 @@ class BatchItem(fields.Field):
         schema = self.schemas.get(kind) if isinstance(kind, str) else None
         if schema is None:
             raise ValidationError({"type": [f"Must be one of: {', '.join(self.schemas)}."]})
-        return schema.load(value)
+        return self.plain[kind].read(value) or schema.load(value)
 
 
 class BatchSchema(Schema):
