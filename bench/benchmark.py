@@ -8,6 +8,7 @@ generator and the same wallets, and reports the ratio of the two.
 """
 
 import asyncio
+import math
 import random
 import time
 import uuid
@@ -149,7 +150,8 @@ class Bench:
         self.progress.done(
             workload.name,
             f"{document['applied']:,} applied, {document['applied_per_s']:,.0f}/s, p99 {document['p99_ms']} ms"
-            + (f", {document['baseline_ratio']:.2f}x baseline" if baseline else ""),
+            + (f", {document['baseline_ratio']:.2f}x baseline" if baseline else "")
+            + (f", {document['retried_requests']:,} requests told to retry" if document["retried_requests"] else ""),
         )
         return document
 
@@ -190,6 +192,10 @@ class Bench:
             "wakeups_per_txn": None if spent.wakeups is None else round(spent.wakeups / transactions, 4),
             "rejected": result.rejected,
             "http_errors": _errors(load),
+            # Batches told to retry later (503 ledger_behind) and sent again: the client's wait, which
+            # the rows' submit-to-applied latency does not hold.
+            "retried_requests": load.retried if isinstance(load, LoadResult) else 0,
+            "accepted_p99_ms": _p99_ms(load.answered_in) if isinstance(load, LoadResult) else None,
             "rss_mb": self.memory.megabytes(),
             "cpu_ms_per_txn": _per_item(cpu, transactions),
             "applied_per_second": result.applied_per_second,
@@ -547,6 +553,14 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> dict
 
 def _money_env(workload: Workload, config: BenchConfig) -> dict[str, str]:
     return {"WRK_KIND": workload.type, "WRK_WALLETS": str(config.wallets), "WRK_MAX_AMOUNT": str(config.max_amount)}
+
+
+def _p99_ms(seconds: list[float]) -> float | None:
+    """p99 of ``seconds``, in ms, by the nearest rank; None without any."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)] * 1000, 1)
 
 
 def _accepted(load: LoadResult | wrk.WrkResult) -> int:

@@ -2,9 +2,10 @@
 
 Used where wrk cannot serve: the open-loop paced workload, the batches (bodies of 1,000 items), a
 run capped at a number of transactions, and a machine without wrk. It is deliberately light (no
-per-request bookkeeping beyond counters, answers read but not parsed) because on a 2-core machine
-every cycle the client spends is a cycle the server does not get. Latency is not measured here:
-submit -> applied is read from the rows themselves (bench.outcomes).
+per-request bookkeeping beyond counters and one float, answers read but not parsed) because on a
+2-core machine every cycle the client spends is a cycle the server does not get. Submit -> applied
+is read from the rows themselves (bench.outcomes); here only how long each request took to be
+accepted, which holds the waits of a batch told to retry later.
 """
 
 import asyncio
@@ -32,6 +33,11 @@ class LoadResult:
     allotted: int = 0
     # failed requests by "HTTP <status>" or exception name
     failures: Counter = field(default_factory=Counter)
+    # 503 answers with Retry-After (a batch while the ledger is behind), each waited out and sent
+    # again with the same body and Idempotency-Key, as a client should
+    retried: int = 0
+    # seconds from each accepted request's first send to its 2xx answer, retries and waits included
+    answered_in: list[float] = field(default_factory=list)
     started: float = 0.0
     # when the last request was handed out, and when the last answer came back (event loop clock)
     sent_until: float = 0.0
@@ -120,26 +126,33 @@ async def offer_closed(
 
 
 async def _send(session: aiohttp.ClientSession, url: str, body: dict | None, count: int, result: LoadResult) -> None:
-    """POST ``body`` (GET when it is None) and count the answer."""
+    """POST ``body`` (GET when it is None) and count the answer; a 503 with Retry-After is sent again."""
     result.requests += 1
+    data = None if body is None else json.dumps(body, separators=(",", ":"))
+    # A key per request, as a real client sends one: the accept path pays for idempotency here too.
+    headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
+    loop = asyncio.get_running_loop()
+    first_sent = loop.time()
     try:
-        if body is None:
-            request = session.get(url)
-        else:
-            data = json.dumps(body, separators=(",", ":"))
-            # A key per request, as a real client sends one: the accept path pays for idempotency here too.
-            headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
-            request = session.post(url, data=data, headers=headers)
-        async with request as response:
-            # Read to release the connection; the transaction ids in it are not needed.
-            await response.read()
-            if 200 <= response.status < 300:
-                result.accepted += count
-            else:
-                result.failures[f"HTTP {response.status}"] += 1
+        while True:
+            request = session.get(url) if data is None else session.post(url, data=data, headers=headers)
+            async with request as response:
+                # Read to release the connection; the transaction ids in it are not needed.
+                await response.read()
+                retry_after = response.headers.get("Retry-After")
+                if response.status == 503 and retry_after is not None:
+                    result.retried += 1
+                    await asyncio.sleep(float(retry_after))
+                    continue
+                if 200 <= response.status < 300:
+                    result.accepted += count
+                    result.answered_in.append(loop.time() - first_sent)
+                else:
+                    result.failures[f"HTTP {response.status}"] += 1
+                break
     except (aiohttp.ClientError, TimeoutError) as exc:
         result.failures[type(exc).__name__] += 1
-    result.finished = asyncio.get_running_loop().time()
+    result.finished = loop.time()
 
 
 def _client(connections: int, headers: dict[str, str] | None) -> aiohttp.ClientSession:

@@ -73,6 +73,12 @@ def table(document: dict) -> str:
         if "baseline" in result:
             rows.append([f"  {name} baseline"] + [_number(result["baseline"]["cpu_ms_per_txn"].get(r)) for r in ROLES])
     lines += _grid(rows)
+    for name, result in money.items():
+        if result.get("retried_requests"):
+            lines.append(
+                f"{name}: {result['retried_requests']:,} requests told to retry later (503 ledger_behind) and sent"
+                f" again; first send to accepted, p99 {result['accepted_p99_ms']} ms"
+            )
     if "reads" in workloads:
         lines += ["", "reads (GET, closed loop)"]
         rows = [["path", "requests/s", "p99 ms", "x /health", "CPU ms/request", "x /health by CPU"]]
