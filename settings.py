@@ -87,6 +87,10 @@ API_ACCESS_LOG = _bool("API_ACCESS_LOG", False)
 # A batch of 1,000 transfers is ~90 KB of JSON, more than API_MAX_BODY_BYTES allows a single request.
 API_MAX_BATCH_BODY_BYTES = _int("API_MAX_BATCH_BODY_BYTES", 2 * 1024 * 1024)
 API_MAX_BATCH_ITEMS = _int("API_MAX_BATCH_ITEMS", 1000)
+# A batch is refused (503 ledger_behind, Retry-After) while the oldest queued transaction is older
+# than this: a client that sends batches faster than the workers apply them is told to wait, rather
+# than every later transaction (single requests too) waiting behind its backlog. 0: never refused.
+API_BATCH_MAX_QUEUE_AGE_SECONDS = _float("API_BATCH_MAX_QUEUE_AGE_SECONDS", 0.75)
 # How long a hold waits to be captured or voided before the sweep releases it, unless the request
 # says (expires_in), and the longest it may ask for: a card authorization's week, and a month.
 HOLD_DEFAULT_EXPIRES_SECONDS = _int("HOLD_DEFAULT_EXPIRES_SECONDS", 7 * 24 * 3600)

@@ -86,6 +86,17 @@ PAGE = """
     LIMIT :limit
 """
 SIDE = "(SELECT seq FROM transactions WHERE {conditions} ORDER BY seq DESC LIMIT :limit)"
+# One probe of the queue's (partition, seq) index per partition: the oldest row of each is its first.
+OLDEST_QUEUED = Prepared(
+    "ledger_oldest_queued",
+    ("int",),
+    """
+    SELECT coalesce(extract(epoch FROM now() - min(q.created_at)), 0)::float8
+    FROM generate_series(0, $1 - 1) AS p(partition)
+    CROSS JOIN LATERAL (
+        SELECT created_at FROM transaction_queue q WHERE q.partition = p.partition ORDER BY q.seq LIMIT 1) AS q
+    """,
+)
 STALE = text(
     """
     SELECT DISTINCT partition FROM transaction_queue
@@ -202,3 +213,8 @@ def wallet_statement(
 def stale_partitions(db: Reader, older_than: timedelta) -> list[int]:
     """Partitions holding a row queued for longer than ``older_than``: their wake-up was lost."""
     return list(db.execute(STALE, {"seconds": older_than.total_seconds()}).scalars())
+
+
+def queue_age(db: Reader, partitions: int) -> float:
+    """Seconds the oldest queued transaction has waited (0 when none waits): how far the ledger is behind."""
+    return OLDEST_QUEUED.execute(db, partitions).scalar_one()

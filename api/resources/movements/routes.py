@@ -15,6 +15,7 @@ from api.resources.movements.schemas import (
     WithdrawSchema,
 )
 from api.shared.accept import KEY_REUSED, accept, accepted_answer, queues_one
+from api.shared.admission import BEHIND, admitted_while_current
 from api.shared.headers import IdempotencyHeaderSchema
 from ledger.accept import Accepted, TransactionRequest
 from ledger.enums import Scope
@@ -65,6 +66,7 @@ def transfer(request_: TransactionRequest, headers: dict):
 
 @blp.route("/transactions/batch", methods=["POST"])
 @blp.requires(Scope.TRANSACTIONS_WRITE)
+@admitted_while_current
 @max_body("API_MAX_BATCH_BODY_BYTES")
 @blp.arguments(BatchSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")
@@ -73,6 +75,7 @@ def transfer(request_: TransactionRequest, headers: dict):
 @blp.problem(409, "idempotency_key_reused: an item's key was used before with a different body")
 @blp.problem(413, "body_too_large: the body is over API_MAX_BATCH_BODY_BYTES (2 MiB)")
 @blp.problem(415, NOT_JSON)
+@blp.problem(503, BEHIND)
 def batch(body: dict, headers: dict):
     """Accept 1 to 1,000 movements in one commit; each is applied (or rejected) on its own.
 
