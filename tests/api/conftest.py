@@ -15,10 +15,23 @@ from tests.conftest import with_key
 
 
 @pytest.fixture
-def app(clean_db: Engine, clean_redis, database_url: str) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True})
-    yield app
-    close_app(app)
+def make_app(clean_db: Engine, clean_redis, database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Apps on the test database and broker, with ``config`` on top of the settings; closed after the test."""
+    apps = []
+
+    def make(**config) -> Flask:
+        overrides = {"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "TESTING": True}
+        apps.append(create_app(overrides | config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        close_app(app)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

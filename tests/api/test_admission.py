@@ -3,15 +3,13 @@
 No worker runs here, so a queued row stays queued and ages: the ledger falls behind on purpose.
 """
 
-import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import close_app, create_app
 from api.extensions.database import db_connection
 from ledger.queries import queue_age
 from tests.api.problems import assert_problem
@@ -23,17 +21,8 @@ TRANSFER = {"from_user_id": "alice", "to_user_id": "bob", "amount": 1}
 
 
 @pytest.fixture
-def admitting_app(clean_db, clean_redis, database_url: str) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "TESTING": True,
-            "API_BATCH_MAX_QUEUE_AGE_SECONDS": LIMIT_SECONDS,
-        }
-    )
-    yield app
-    close_app(app)
+def admitting_app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app(API_BATCH_MAX_QUEUE_AGE_SECONDS=LIMIT_SECONDS)
 
 
 @pytest.fixture
