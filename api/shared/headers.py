@@ -6,9 +6,11 @@ from api.extensions.smorest import Schema
 
 # Printable ASCII, space to tilde: a header's other bytes reach the app as latin-1 guesses (and
 # control characters never do, RFC 9110), so a key must mean the same in a header and in a body.
+IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_KEY_PATTERN = r"[ -~]*\Z"
 IDEMPOTENCY_KEY_RULES = (
-    validate.Length(min=1, max=255),
-    validate.Regexp(r"[ -~]*\Z", error="Must be printable ASCII characters (space to ~)."),
+    validate.Length(min=1, max=IDEMPOTENCY_KEY_MAX),
+    validate.Regexp(IDEMPOTENCY_KEY_PATTERN, error="Must be printable ASCII characters (space to ~)."),
 )
 IDEMPOTENCY_KEY_SPEC = {"pattern": "^[ -~]{1,255}$"}
 

@@ -8,7 +8,7 @@ import re
 from typing import ClassVar
 
 from flask import current_app
-from marshmallow import ValidationError, fields, missing, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from api.extensions.smorest import BoundedList, Schema
 from api.shared import fields as domain
@@ -172,7 +172,7 @@ class PlainItems:
 
     USER_ID = re.compile(USER_ID_PATTERN)
     CURRENCY = re.compile(domain.CURRENCY_PATTERN)
-    KEY = re.compile(r"[ -~]{1,255}\Z")
+    KEY = re.compile(headers.IDEMPOTENCY_KEY_PATTERN)
 
     def __init__(self, schema: MovementSchema) -> None:
         self.type = schema.TYPE
@@ -187,24 +187,25 @@ class PlainItems:
         amount = value.get("amount")
         debit = value.get(self.debit, self.defaults[self.debit])
         credit = value.get(self.credit, self.defaults[self.credit])
-        currency = value.get("currency")
-        key = value.get("idempotency_key")
         if (
             type(amount) is not int
             or not 1 <= amount <= MAX_AMOUNT
-            or not self._user_id(debit)
-            or not self._user_id(credit)
+            or not _matches(self.USER_ID, debit)
+            or not _matches(self.USER_ID, credit)
             or debit == credit
-            or (currency is not None and not (type(currency) is str and self.CURRENCY.match(currency)))
-            or (key is not None and not (type(key) is str and self.KEY.match(key)))
-            or ("currency" in value and currency is None)
-            or ("idempotency_key" in value and key is None)
+            or ("currency" in value and not _matches(self.CURRENCY, value["currency"]))
+            or ("idempotency_key" in value and not self._key(value["idempotency_key"]))
         ):
             return None
-        return TransactionRequest(self.type, debit, credit, amount, currency, key)
+        return TransactionRequest(self.type, debit, credit, amount, value.get("currency"), value.get("idempotency_key"))
 
-    def _user_id(self, value: object) -> bool:
-        return value is not missing and type(value) is str and self.USER_ID.match(value) is not None
+    def _key(self, value: object) -> bool:
+        return _matches(self.KEY, value) and 0 < len(value) <= headers.IDEMPOTENCY_KEY_MAX
+
+
+def _matches(pattern: re.Pattern, value: object) -> bool:
+    """A string ``pattern`` matches; a missing field's default (marshmallow's ``missing``) is not one."""
+    return type(value) is str and pattern.match(value) is not None
 
 
 class BatchItem(fields.Field):
