@@ -128,14 +128,15 @@ async def offer_closed(
 async def _send(session: aiohttp.ClientSession, url: str, body: dict | None, count: int, result: LoadResult) -> None:
     """POST ``body`` (GET when it is None) and count the answer; a 503 with Retry-After is sent again."""
     result.requests += 1
-    data = None if body is None else json.dumps(body, separators=(",", ":"))
-    # A key per request, as a real client sends one: the accept path pays for idempotency here too.
-    headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
+    if body is not None:
+        data = json.dumps(body, separators=(",", ":"))
+        # A key per request, as a real client sends one: the accept path pays for idempotency here too.
+        headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
     loop = asyncio.get_running_loop()
     first_sent = loop.time()
     try:
         while True:
-            request = session.get(url) if data is None else session.post(url, data=data, headers=headers)
+            request = session.get(url) if body is None else session.post(url, data=data, headers=headers)
             async with request as response:
                 # Read to release the connection; the transaction ids in it are not needed.
                 await response.read()
