@@ -95,7 +95,7 @@ def _apply(
 
 def _log_batch(partitions: Sequence[int], batch: BatchResult, duration_ms: float) -> None:
     """One line per decided batch; applied ids include holds (``held``), as in ``DrainResult``.
-    Its id lists are built only when INFO is on: a batch holds up to a thousand."""
+    Its id lists are built only when INFO is on: a batch holds up to APPLY_BATCH_SIZE (3,000)."""
     if not log.isEnabledFor(logging.INFO):
         return
     applied = [d.transaction_id for d in batch.decisions if d.status != TransactionStatus.REJECTED]
