@@ -2,15 +2,17 @@
 
 Two routes that do nothing are added to an app of the bench's database and Redis, alike but for
 one thing: one needs a scope, so its requests go through the key check (the key cache, as in
-production) and the limiter (a Redis round trip); the other is public, so they skip both. The same
-client sends the same Authorization header to each, in alternating rounds; the difference in CPU
-per request, by role, is what the two add. The app runs in this process (role ``loadgen``, which
-holds the test client's own cost, equal on both sides and so cancelled).
+production) and the limiter (a Redis round trip); the other is public, so they skip both. Both are
+on a blueprint, as every route of the API is, so flask-limiter resolves a blueprint's limits and
+exemptions for them as it does for a real route. The same client sends the same Authorization
+header to each, in alternating rounds; the difference in CPU per request, by role, is what the two
+add. The app runs in this process (role ``loadgen``, which holds the test client's own cost, equal
+on both sides and so cancelled).
 """
 
 import statistics
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from api import close_app, create_app
 from api.extensions.auth import requires
@@ -33,8 +35,10 @@ def auth_cost(database_url: str, database_name: str, redis_url: str, api_key: st
     """CPU ms per request the key check and the limiter add, by role, and the requests measured."""
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
     # Two functions: requires() marks the one it is given.
-    app.add_url_rule("/bench/public", "bench_public", _public)
-    app.add_url_rule("/bench/keyed", "bench_keyed", requires(Scope.WALLETS_READ)(_keyed))
+    routes = Blueprint("bench", __name__, url_prefix="/bench")
+    routes.add_url_rule("/public", "public", _public)
+    routes.add_url_rule("/keyed", "keyed", requires(Scope.WALLETS_READ)(_keyed))
+    app.register_blueprint(routes)
     try:
         roles = Roles({}, {database_name})
         per_round = max(1, requests // ROUNDS)
