@@ -208,18 +208,18 @@ def apply_batch(
     """Decide and write one batch inside the caller's database transaction; the caller commits."""
     ordered = _array(sorted(set(partitions)))
     LOCK_PARTITIONS.execute(session, ADVISORY_LOCK_NAMESPACE, ordered)
-    queued = list(map(QueuedTransaction._make, QUEUED.execute(session, ordered, batch_size)))
+    queued = list(map(QueuedTransaction._make, QUEUED.rows(session, ordered, batch_size)))
     if not queued:
         return BatchResult()
     wallet_ids = {t.debit_wallet_id for t in queued} | {t.credit_wallet_id for t in queued}
     named = {t.original_id for t in queued if t.original_id is not None}
-    originals = {row[0]: Original(*row) for row in ORIGINALS.execute(session, _array(named))} if named else {}
+    originals = {row[0]: Original(*row) for row in ORIGINALS.rows(session, _array(named))} if named else {}
     holding_names = {HOLDING_PREFIX + t.currency for t in queued if t.hold or t.type in SETTLED_AS}
     touched = _array(sorted(wallet_ids))
     rows = (
-        LOCK_WALLETS_AND_HOLDING.execute(session, touched, _array(sorted(holding_names)))
+        LOCK_WALLETS_AND_HOLDING.rows(session, touched, _array(sorted(holding_names)))
         if holding_names
-        else LOCK_WALLETS.execute(session, touched)
+        else LOCK_WALLETS.rows(session, touched)
     )
     wallets = {row[0]: WalletState(*row) for row in rows}
     holding = {w.currency: w.id for w in wallets.values() if w.acnt_type == AccountType.HOLDING}
@@ -235,10 +235,10 @@ def apply_batch(
         BALANCES.execute(session, _array(wallet_ids), _array(balances))
     if postings:
         ENTRIES.execute(session, *map(_array, (entry_transactions, entry_wallets, entry_amounts, entry_balances)))
-    decided = STATUSES.execute(
+    decided = STATUSES.rows(
         session, _array(ids), _array(statuses), _text_array(failure_codes), _text_array(failure_messages)
     )
-    latencies = decided.scalars().all()
+    latencies = [latency for (latency,) in decided]
     if len(latencies) != len(decisions):
         raise ConcurrentApply(f"{len(decisions) - len(latencies)} of {len(decisions)} queued rows were not found")
     events = on_decided(session, decisions) if on_decided is not None else 0
