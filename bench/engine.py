@@ -5,11 +5,11 @@
 Builds a throwaway database with Alembic, funds the wallets through the engine itself (deposits
 through the one hot provider), queues random transfers in one partition and times the drains,
 statement by statement; the timed drain runs with the process's objects frozen out of garbage
-collection (``gc.freeze``), as in a ledger worker. Then the ceiling, in the same run and the same database: the same
-transfers, 1,000 at a time, applied as one aggregated balance UPDATE plus one entries INSERT and a
-commit, on copies of the wallets and entries tables with the same columns, indexes and storage
-settings but none of the rules (no checks, triggers or existence checks). Its last line reads
-``engine: N transfers/s, ceiling: M transfers/s, ratio: R``.
+collection (``gc.freeze``), as in a ledger worker. Then the ceiling, in the same run and the same
+database: the same transfers, 1,000 at a time, applied as one aggregated balance UPDATE plus one
+entries INSERT and a commit, on copies of the wallets and entries tables with the same columns,
+indexes and storage settings but none of the rules (no checks, triggers or existence checks). Its
+last line reads ``engine: N transfers/s, ceiling: M transfers/s, ratio: R``.
 """
 
 import argparse
