@@ -1,13 +1,13 @@
 """What authentication and rate limiting add to a request, in CPU: the number the issue caps at 0.2 ms.
 
-Two routes that do nothing are added to an app of the bench's database and Redis, alike but for
-one thing: one needs a scope, so its requests go through the key check (the key cache, as in
-production) and the limiter (a Redis round trip); the other is public, so they skip both. Both are
-on a blueprint, as every route of the API is, so flask-limiter resolves a blueprint's limits and
-exemptions for them as it does for a real route. The same client sends the same Authorization
-header to each, in alternating rounds; the difference in CPU per request, by role, is what the two
-add. The app runs in this process (role ``loadgen``, which holds the test client's own cost, equal
-on both sides and so cancelled).
+Two routes that do nothing are added to an app of the bench's database and Redis, alike but for one
+thing: one needs a scope, so its requests go through the key check (the key cache, as in production)
+and the limiter (a Redis round trip per block: with the bench's busy-client key, one request in
+100); the other is public, so they skip both. Both are on a blueprint, as every route of the API is,
+so flask-limiter resolves a blueprint's limits and exemptions for them as it does for a real route.
+The same client sends the same Authorization header to each, in alternating rounds; the difference
+in CPU per request, by role, is what the two add. The app runs in this process (role ``loadgen``,
+which holds the test client's own cost, equal on both sides and so cancelled).
 """
 
 import statistics

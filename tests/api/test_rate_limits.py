@@ -10,7 +10,7 @@ from flask import Flask
 
 from api import close_app, create_app
 from tests.api.problems import assert_problem
-from tests.conftest import with_key
+from tests.conftest import TEST_CLIENT, with_key
 
 DEPOSIT = {"user_id": "alice", "amount": 1}
 
@@ -60,17 +60,28 @@ def test_requests_without_a_live_key_are_limited_per_address(limited: Flask, api
     assert with_key(limited.test_client(), api_key).get("/transactions").status_code == 200
 
 
+def test_a_large_limit_is_counted_in_redis_a_block_at_a_time(app: Flask, make_key, clean_redis) -> None:
+    busy = with_key(app.test_client(), make_key("busy", rate_limit="100000/minute"))
+
+    assert [busy.get("/transactions").status_code for _ in range(5)] == [200] * 5
+
+    # One block of 1 % of the limit, reserved by the first request; the other four asked nothing.
+    assert [int(clean_redis.get(key)) for key in clean_redis.scan_iter("LIMITS*")] == [1000]
+
+
 def test_public_routes_are_not_limited(limited: Flask) -> None:
     anonymous = limited.test_client()
     assert {anonymous.get("/health").status_code for _ in range(5)} == {200}
 
 
 def test_with_redis_stopped_requests_are_still_accepted(
-    clean_db, database_url, throwaway_redis, client, make_wallet, api_key, count, caplog
+    clean_db, database_url, throwaway_redis, client, make_wallet, make_key, count, caplog
 ) -> None:
     make_wallet("alice")
-    app = _app(database_url, throwaway_redis.url, API_RATE_LIMIT="1000/second")
-    keyed = with_key(app.test_client(), api_key)
+    app = _app(database_url, throwaway_redis.url)
+    # A limit counted a request at a time (reservations.py): the first request after the kill meets
+    # a dead Redis, where a larger limit would first spend the block it holds.
+    keyed = with_key(app.test_client(), make_key(TEST_CLIENT, rate_limit="100/second"))
     try:
         assert keyed.post("/wallets/deposit", json=DEPOSIT).status_code == 202
         throwaway_redis.kill()

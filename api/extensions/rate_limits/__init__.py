@@ -2,9 +2,9 @@
 that present no live key, over every route but the public ones.
 
 A key's limit is the one stored with it (``make api-key RATE_LIMIT=...``), else ``API_RATE_LIMIT``.
-Counting is a fixed window: one Redis round trip per request. Over the limit is a 429 with
-``Retry-After`` and the ``X-RateLimit-*`` headers; those are computed on the 429 only, which
-keeps every other answer at the one round trip.
+Counting is a fixed window, reserved from Redis a block at a time (``reservations``): a busy key
+costs a round trip per block, not per request. Over the limit is a 429 with ``Retry-After`` and the
+``X-RateLimit-*`` headers; those are computed on the 429 only, so no other answer pays for them.
 
 If Redis cannot be reached, limits fail open: flask-limiter logs one warning and switches to its
 fallback limits, and ours exempts every request, so payments PostgreSQL would accept are never
@@ -23,6 +23,7 @@ from redis import RedisError
 
 from api.extensions.auth import caller, required_scope
 from api.extensions.problems import problem_response
+from api.extensions.rate_limits import reservations
 
 # How long a request waits for Redis before the limiter gives up on it (and fails open).
 STORAGE_TIMEOUT_SECONDS = 0.25
@@ -38,7 +39,7 @@ def init_rate_limits(app: Flask) -> Limiter:
             "socket_timeout": STORAGE_TIMEOUT_SECONDS,
             "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
         },
-        strategy="fixed-window",
+        strategy=reservations.NAME,
         headers_enabled=False,
         in_memory_fallback=[Limit("1/second", key_function=_limited_as, exempt_when=lambda: True)],
     )

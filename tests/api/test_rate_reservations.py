@@ -1,0 +1,72 @@
+"""Rate limits counted a block at a time (api/extensions/rate_limits/reservations.py), against the
+real Redis: each strategy below stands for one API process. Together they never admit more than a
+limit in a window, they ask Redis once per block, and no block outlives its window."""
+
+import os
+import threading
+import time
+
+import redis
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import RedisStorage
+
+from api.extensions.rate_limits.reservations import ReservedFixedWindow
+
+
+def _process() -> ReservedFixedWindow:
+    return ReservedFixedWindow(RedisStorage(os.environ["REDIS_URL"]))
+
+
+def test_processes_together_never_admit_more_than_the_limit(clean_redis: redis.Redis) -> None:
+    limit = RateLimitItemPerMinute(1005)  # blocks of 10, the last one granted in part
+    processes = [_process() for _ in range(3)]
+    admitted: list[int] = []
+
+    def send(process: ReservedFixedWindow) -> None:
+        admitted.append(sum(process.hit(limit, "key:1") for _ in range(500)))
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in processes for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Never past the limit; short of it by at most what 12 threads' blocks could hold unused.
+    assert 1005 - 12 * 9 <= sum(admitted) <= 1005
+    assert processes[0].storage.get(limit.key_for("key:1")) >= 6000 - 12 * 9
+
+
+def test_a_process_asks_redis_once_per_block(clean_redis: redis.Redis) -> None:
+    limit = RateLimitItemPerMinute(100_000)  # blocks of 1,000
+    process = _process()
+
+    assert all(process.hit(limit, "key:1") for _ in range(1500))
+
+    # Two reservations counted 2,000 in Redis for 1,500 requests: the other 1,498 asked nothing.
+    assert process.storage.get(limit.key_for("key:1")) == 2000
+
+
+def test_small_limits_are_counted_one_request_at_a_time(clean_redis: redis.Redis) -> None:
+    limit = RateLimitItemPerMinute(150)
+    first, second = _process(), _process()
+
+    admitted = sum(first.hit(limit, "key:1") + second.hit(limit, "key:1") for _ in range(100))
+
+    assert admitted == 150
+    assert first.storage.get(limit.key_for("key:1")) == 200
+
+
+def test_a_block_is_not_used_after_its_window_ends(clean_redis: redis.Redis) -> None:
+    limit = RateLimitItemPerSecond(300)  # blocks of 3
+    early, late = _process(), _process()
+    assert early.hit(limit, "key:1")  # and holds the 2 left of its block
+    stored = early.storage.prefixed_key(limit.key_for("key:1"))
+    deadline = time.monotonic() + 5
+    while clean_redis.exists(stored) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not clean_redis.exists(stored), "the first window never ended"
+
+    # The next window, filled by another process...
+    assert sum(late.hit(limit, "key:1") for _ in range(300)) == 300
+    # ...has no room left for the block of the window before.
+    assert not early.hit(limit, "key:1")
