@@ -10,6 +10,7 @@ import redis
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import RedisStorage
 
+from api.extensions.rate_limits import reservations
 from api.extensions.rate_limits.reservations import ReservedFixedWindow
 
 
@@ -70,3 +71,17 @@ def test_a_block_is_not_used_after_its_window_ends(clean_redis: redis.Redis) -> 
     assert sum(late.hit(limit, "key:1") for _ in range(300)) == 300
     # ...has no room left for the block of the window before.
     assert not early.hit(limit, "key:1")
+
+
+def test_a_process_keeps_a_bounded_number_of_blocks(clean_redis: redis.Redis, monkeypatch) -> None:
+    monkeypatch.setattr(reservations, "MAX_BLOCKS", 3)
+    limit = RateLimitItemPerMinute(100_000)
+    process = _process()
+
+    # A flood of keys (addresses, say) each leaves a block behind...
+    assert all(process.hit(limit, f"ip:10.0.0.{n}") for n in range(10))
+
+    # ...but the process holds no more than its bound, and a dropped block only means asking again.
+    assert len(process._blocks) <= 3
+    assert process.hit(limit, "ip:10.0.0.0")
+    assert process.storage.get(limit.key_for("ip:10.0.0.0")) == 2000
