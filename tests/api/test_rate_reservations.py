@@ -1,6 +1,7 @@
 """Rate limits counted a block at a time (api/extensions/rate_limits/reservations.py), against the
 real Redis: each strategy below stands for one API process. Together they never admit more than a
-limit in a window, they ask Redis once per block, and no block outlives its window."""
+limit in a window, they ask Redis once per block, no block outlives its window, and a window known
+to be full is refused without asking Redis until it ends."""
 
 import os
 import threading
@@ -34,7 +35,9 @@ def test_processes_together_never_admit_more_than_the_limit(clean_redis: redis.R
 
     # Never past the limit; short of it by at most what 12 threads' blocks could hold unused.
     assert 1005 - 12 * 9 <= sum(admitted) <= 1005
-    assert processes[0].storage.get(limit.key_for("key:1")) >= 6000 - 12 * 9
+    # Once a process learns the window is full it stops asking: the 5,000 refusals left no count
+    # beyond a last block per thread.
+    assert sum(admitted) <= processes[0].storage.get(limit.key_for("key:1")) <= 1005 + 12 * 10
 
 
 def test_a_process_asks_redis_once_per_block(clean_redis: redis.Redis) -> None:
@@ -54,7 +57,8 @@ def test_small_limits_are_counted_one_request_at_a_time(clean_redis: redis.Redis
     admitted = sum(first.hit(limit, "key:1") + second.hit(limit, "key:1") for _ in range(100))
 
     assert admitted == 150
-    assert first.storage.get(limit.key_for("key:1")) == 200
+    # Each process asked once more and learned the window was full; the other 48 refusals were its own.
+    assert first.storage.get(limit.key_for("key:1")) == 152
 
 
 def test_a_block_is_not_used_after_its_window_ends(clean_redis: redis.Redis) -> None:
@@ -85,3 +89,20 @@ def test_a_process_keeps_a_bounded_number_of_blocks(clean_redis: redis.Redis, mo
     assert len(process._blocks) <= 3
     assert process.hit(limit, "ip:10.0.0.0")
     assert process.storage.get(limit.key_for("ip:10.0.0.0")) == 2000
+
+
+def test_a_full_window_is_refused_and_described_without_redis_until_it_ends(clean_redis: redis.Redis) -> None:
+    limit = RateLimitItemPerSecond(150)
+    process = _process()
+    assert sum(process.hit(limit, "key:1") for _ in range(151)) == 150
+    stored = process.storage.prefixed_key(limit.key_for("key:1"))
+
+    assert not any(process.hit(limit, "key:1") for _ in range(100))
+    reset, remaining = process.get_window_stats(limit, "key:1")
+
+    assert int(clean_redis.get(stored)) == 151
+    assert remaining == 0 and time.time() < reset <= time.time() + 1
+    deadline = time.monotonic() + 5
+    while clean_redis.exists(stored) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.hit(limit, "key:1"), "the next window is open again"

@@ -13,6 +13,10 @@ is on the other side: a process may still hold part of a block when the window f
 its threads reserved at the same moment), so a key can be refused that many requests short of its
 limit: about 1 % of it per process. A limit under 200 requests per window has blocks of one
 request, counted exactly as by the plain window.
+
+A window that had no room left stays full until it ends (counts only grow within one), so once a
+process has been refused a block it refuses the key's requests, and answers their 429's headers,
+without asking Redis again until then: a client hammering past its limit costs no round trips.
 """
 
 import threading
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem
 from limits.storage import RedisStorage, Storage
 from limits.strategies import STRATEGIES, FixedWindowRateLimiter
+from limits.util import WindowStats
 
 NAME = "fixed-window-reserved"
 # A block is this share of a limit: a process holds at most 1 % of a key's window unused.
@@ -39,10 +44,12 @@ return {count, redis.call("pttl", KEYS[1])}
 """
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     left: int
     ends: float
+    # The window had no room left for this process: nothing more is granted in it.
+    full: bool = False
 
 
 class ReservedFixedWindow(FixedWindowRateLimiter):
@@ -61,21 +68,34 @@ class ReservedFixedWindow(FixedWindowRateLimiter):
         key = item.key_for(*identifiers)
         with self._lock:
             block = self._blocks.get(key)
-            if block is not None and block.left >= cost and time.monotonic() < block.ends:
-                block.left -= cost
-                return True
+            if block is not None and time.monotonic() < block.ends:
+                if block.left >= cost:
+                    block.left -= cost
+                    return True
+                if block.full:
+                    return False
         size = max(cost, item.amount // BLOCK_SHARE)
         asked = time.monotonic()
         count, ttl_ms = self._reserve([self.storage.prefixed_key(key)], [item.get_expiry(), size])
         granted = min(size, max(0, item.amount - (count - size)))
-        if granted < cost:
-            return False
-        self._keep(key, granted - cost, asked + ttl_ms / 1000)
-        return True
+        admitted = granted >= cost
+        self._keep(key, granted - cost if admitted else 0, asked + ttl_ms / 1000, full=not admitted)
+        return admitted
 
-    def _keep(self, key: str, left: int, ends: float) -> None:
-        """Keep what is left of a block; with another thread's block of the same window, as one."""
-        if not left:
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        """A window this process knows is full answers from here (the 429's headers); others from Redis."""
+        key = item.key_for(*identifiers)
+        with self._lock:
+            block = self._blocks.get(key)
+            left = block.ends - time.monotonic() if block is not None and block.full else 0.0
+        if left > 0:
+            return WindowStats(time.time() + left, 0)
+        return super().get_window_stats(item, *identifiers)
+
+    def _keep(self, key: str, left: int, ends: float, *, full: bool) -> None:
+        """Keep what is left of a block, or that the window is full; with another thread's block of
+        the same window, as one."""
+        if not left and not full:
             return
         with self._lock:
             now = time.monotonic()
@@ -84,12 +104,13 @@ class ReservedFixedWindow(FixedWindowRateLimiter):
                 # Still inside the other block's window when this one was granted: the same window.
                 block.left += left
                 block.ends = min(block.ends, ends)
+                block.full = block.full or full
                 return
             if len(self._blocks) >= MAX_BLOCKS:
                 self._blocks = {k: b for k, b in self._blocks.items() if now < b.ends}
                 if len(self._blocks) >= MAX_BLOCKS:
                     self._blocks.clear()
-            self._blocks[key] = _Block(left, ends)
+            self._blocks[key] = _Block(left, ends, full)
 
 
 STRATEGIES[NAME] = ReservedFixedWindow
