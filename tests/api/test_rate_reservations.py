@@ -19,6 +19,13 @@ def _process() -> ReservedFixedWindow:
     return ReservedFixedWindow(RedisStorage(os.environ["REDIS_URL"]))
 
 
+def _wait_until_window_ends(client: redis.Redis, stored: str) -> None:
+    """Until Redis expires the window's key (a few seconds at most)."""
+    deadline = time.monotonic() + 5
+    while client.exists(stored) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_processes_together_never_admit_more_than_the_limit(clean_redis: redis.Redis) -> None:
     limit = RateLimitItemPerMinute(1005)  # blocks of 10, the last one granted in part
     processes = [_process() for _ in range(3)]
@@ -66,9 +73,7 @@ def test_a_block_is_not_used_after_its_window_ends(clean_redis: redis.Redis) -> 
     early, late = _process(), _process()
     assert early.hit(limit, "key:1")  # and holds the 2 left of its block
     stored = early.storage.prefixed_key(limit.key_for("key:1"))
-    deadline = time.monotonic() + 5
-    while clean_redis.exists(stored) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_until_window_ends(clean_redis, stored)
     assert not clean_redis.exists(stored), "the first window never ended"
 
     # The next window, filled by another process...
@@ -102,7 +107,5 @@ def test_a_full_window_is_refused_and_described_without_redis_until_it_ends(clea
 
     assert int(clean_redis.get(stored)) == 151
     assert remaining == 0 and time.time() < reset <= time.time() + 1
-    deadline = time.monotonic() + 5
-    while clean_redis.exists(stored) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_until_window_ends(clean_redis, stored)
     assert process.hit(limit, "key:1"), "the next window is open again"
