@@ -5,7 +5,7 @@ The same schemas, with ``type`` and ``idempotency_key`` added, validate the item
 
 import json
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flask import current_app
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
@@ -71,7 +71,7 @@ class MovementSchema(Schema):
         super().__init__(**kwargs)
         self.plain = PlainMovement(self)
 
-    def load(self, data, *, many=None, partial=None, **kwargs):
+    def load(self, data: Any, *, many: bool | None = None, partial: bool | None = None, **kwargs) -> Any:
         """The common movement read by ``PlainMovement``; anything else, every invalid one included,
         loaded (or refused, with marshmallow's messages) by the schema."""
         read = self.plain.read(data) if isinstance(data, dict) and not many and not partial else None
